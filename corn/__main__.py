@@ -1,0 +1,6 @@
+"""`python -m corn` runs the same command as the `corn` console script."""
+
+from corn.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+# Declarations of corn's connection handler: the table of contents of _handler.pyx.
+#
+# One ConnectionHandler per listener per worker holds everything that is fixed for the worker's
+# life (the app, limits, the base environ). handle(sock, addr) runs one connection's keep-alive
+# loop; its state lives in a Connection (one per accepted socket). Each request gets a Body
+# (wsgi.input) and a Response (start_response / write / framing); both read and write through the
+# Connection, whose one receive buffer is reused for the whole connection.
+
+from corn._parser cimport ChunkedDecoder, RequestParser
+
+
+cdef class ConnectionHandler:
+    # --- per worker ---------------------------------------------------------------------------
+    cdef object app
+    cdef object log
+    cdef object worker
+    cdef dict base_environ             # copied per request, then the request's keys are added
+    cdef dict parser_options           # keyword arguments of RequestParser, from the settings
+    cdef bint unix_listener            # SERVER_NAME/PORT come from Host, REMOTE_ADDR is ""
+    cdef bint force_close              # one request per connection (sync worker, keepalive 0)
+    cdef bint access_enabled
+    cdef object access_log             # log.access, looked up once
+    cdef double keepalive              # idle wait for the next request on a kept-alive connection
+    cdef double timeout                # deadline of each read or write inside a request
+    cdef object forwarded_allow        # callable(addr) -> bool: is the peer trusted
+    cdef object proxy_allow            # callable(addr) -> bool: may the peer send a PROXY header
+    cdef str script_name               # SCRIPT_NAME from the process environment
+
+    cdef int _serve(self, Connection conn) except -1
+    cdef int _serve_one(self, Connection conn, RequestParser parser) except -1
+    cdef dict _environ(self, Connection conn, RequestParser parser, Body body)
+    cdef int _refuse(self, Connection conn, exc) except -1
+    cdef int _server_from_host(self, dict environ, host) except -1
+
+
+cdef class Connection:
+    # --- per connection -----------------------------------------------------------------------
+    cdef object sock
+    cdef object recv_into              # sock.recv_into, looked up once
+    cdef object sendall                # sock.sendall, looked up once
+    cdef object settimeout
+    cdef object peer                   # the address tuple, or a unix path / ""
+    cdef str remote_addr               # REMOTE_ADDR ("" for a unix socket peer)
+    cdef str remote_port               # REMOTE_PORT, or None for a unix socket peer
+    cdef double timeout_now            # the socket timeout currently set, to skip needless calls
+    cdef bytearray buf                 # the receive buffer, reused for every request
+    cdef Py_ssize_t start              # unconsumed bytes are buf[start:end]
+    cdef Py_ssize_t end
+    cdef bint eof                      # the peer closed its side
+    cdef bint must_close               # framing is broken or a limit was hit: do not reuse
+
+    cdef Py_ssize_t fill(self) except -1
+    cdef int send(self, data) except -1
+    cdef int set_timeout(self, double seconds) except -1
+
+
+cdef class Body:
+    # --- per request: wsgi.input over Content-Length or chunked framing -------------------------
+    cdef Connection conn
+    cdef ChunkedDecoder decoder        # None unless chunked
+    cdef long long remaining           # Content-Length bytes not yet taken
+    cdef bint done                     # the whole body has been taken
+    cdef bint continue_pending         # 100 Continue is owed before the first read from the socket
+
+    cdef object _take(self, Py_ssize_t limit)
+    cdef Py_ssize_t _available(self) except -1
+    cdef int drain(self, Py_ssize_t limit) except -1
+
+
+cdef class Response:
+    # --- per request: start_response, write and the framing of the response --------------------
+    cdef Connection conn
+    cdef str version                   # "HTTP/1.1" or "HTTP/1.0": the status line echoes the request
+    cdef public str status
+    cdef public list headers
+    cdef int status_code
+    cdef bint started                  # start_response was called
+    cdef bint headers_sent
+    cdef bint chunked
+    cdef bint no_body                  # HEAD, 1xx, 204, 304
+    cdef bint keep_alive               # the request allows keeping the connection
+    cdef long long length              # Content-Length from the app, or -1
+    cdef public long long sent         # body bytes sent
+
+    cdef bytes _head(self)
+    cdef int _write(self, data) except -1
+    cdef bint head_request
+    cdef int finish(self) except -1

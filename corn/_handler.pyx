@@ -1,0 +1,707 @@
+"""The per-connection hot path: the keep-alive loop, the WSGI environ, wsgi.input, responses.
+
+A worker builds one ConnectionHandler per listener after it has loaded the app, then calls
+`handle(sock, addr)` for every accepted connection. From there the loop stays in compiled code
+and leaves it only to call the app, the socket (where gevent may switch greenlets) and the
+access logger (only when it is on).
+
+Invariants:
+- Everything fixed for the worker's life is computed in ConnectionHandler.__init__: the base
+  environ (copied per request), the parser options, the timeouts, the access-log switch.
+- One receive buffer per connection, reused by every request on it; the parser and the body
+  read straight from it through offsets.
+- A refused request is answered once with its 4xx (corn.http_errors.error_response) and the
+  connection is closed; a body that is not read whole is drained up to DRAIN_LIMIT or the
+  connection is closed, so the next request can never start inside the previous body.
+- Response bytes go out with the head and the first non-empty body chunk in one send.
+"""
+
+cimport cython
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.dict cimport PyDict_Copy
+from libc.string cimport memchr
+from libc.time cimport time as c_time
+
+from corn._parser cimport BODY_CHUNKED, BODY_LENGTH, ChunkedDecoder, RequestParser
+
+import os
+import socket
+import sys
+import time
+from email.utils import formatdate
+from urllib.parse import unquote_to_bytes
+
+from corn import SERVER, SERVER_SOFTWARE
+from corn.filewrapper import FileWrapper
+from corn.http_errors import ConfigurationProblem, HTTPParseError, NoMoreData, error_response
+
+cdef object socket_timeout = socket.timeout
+cdef object monotonic = time.monotonic
+cdef object SHUT_WR = socket.SHUT_WR
+
+cdef enum:
+    BUF_SIZE = 16384          # first size of a connection's receive buffer
+    MIN_READ = 4096           # never ask the socket for fewer bytes than this
+    READ_ALL_STEP = 1048576   # read() with no size takes the body in steps of this many bytes
+    DRAIN_LIMIT = 1048576     # unread body bytes we are willing to discard to keep a connection
+    ENVIRON_KEY_CACHE = 4096  # header names remembered with their HTTP_* key
+
+cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
+cdef bytes LAST_CHUNK = b"0\r\n\r\n"
+cdef bytes CRLF = b"\r\n"
+cdef bytes INTERNAL_ERROR = (
+    b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Type: text/html\r\n"
+    b"Content-Length: 141\r\n\r\n<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n"
+    b"  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
+)
+
+# Response headers an application may not set: they describe this connection, which the server
+# owns (RFC 9110 section 7.6.1), or they are the server's own (Server, Date).
+cdef frozenset HOP_BY_HOP = frozenset((
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+    "transfer-encoding", "upgrade", "server", "date",
+))
+
+# Header name (as the parser gives it, upper-cased) -> environ key. Filled as names are seen.
+cdef dict ENVIRON_KEYS = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}
+
+cdef dict PROTOCOLS = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
+
+
+cdef inline str environ_key(str name):
+    cdef object key = ENVIRON_KEYS.get(name)
+    if key is None:
+        key = "HTTP_" + name.replace("-", "_")
+        if len(ENVIRON_KEYS) < ENVIRON_KEY_CACHE:
+            ENVIRON_KEYS[name] = key
+    return <str>key
+
+
+cdef str date_value = ""
+cdef long date_second = -1
+
+
+cdef str http_date():
+    """The Date header value, formatted at most once a second."""
+    global date_value, date_second
+    cdef long now = c_time(NULL)
+    if now != date_second:
+        date_value = formatdate(now, usegmt=True)
+        date_second = now
+    return date_value
+
+
+cdef bint is_token(str s):
+    """RFC 9110 section 5.6.2 token."""
+    cdef Py_UCS4 c
+    if not s:
+        return False
+    for c in s:
+        if not (c in "!#$%&'*+-.^_`|~" or (c < 128 and (<Py_UCS4>'0' <= c <= <Py_UCS4>'9'
+                                                      or <Py_UCS4>'a' <= c <= <Py_UCS4>'z'
+                                                      or <Py_UCS4>'A' <= c <= <Py_UCS4>'Z'))):
+            return False
+    return True
+
+
+cdef bint is_field_value(str s):
+    """RFC 9110 section 5.5: no CTL but HTAB; this is what keeps responses from being split."""
+    cdef Py_UCS4 c
+    for c in s:
+        if (c < 32 and c != 9) or c == 127 or c > 255:
+            return False
+    return True
+
+
+cdef int close_quietly(sock) except -1:
+    """Half-close, give the peer a moment to read what we sent, then close (no RST on unread input)."""
+    try:
+        sock.shutdown(SHUT_WR)
+        sock.settimeout(1.0)
+        for _ in range(16):
+            if not sock.recv(65536):
+                break
+    except (OSError, ValueError):
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+    return 0
+
+
+@cython.final
+cdef class Connection:
+    def __cinit__(self, sock, peer):
+        self.sock = sock
+        self.recv_into = sock.recv_into
+        self.sendall = sock.sendall
+        self.settimeout = sock.settimeout
+        self.peer = peer
+        self.buf = bytearray(BUF_SIZE)
+        self.start = 0
+        self.end = 0
+        self.eof = False
+        self.must_close = False
+        self.timeout_now = -1.0
+        if isinstance(peer, tuple):
+            self.remote_addr = peer[0]
+            self.remote_port = str(peer[1])
+        else:
+            self.remote_addr = ""
+            self.remote_port = None
+
+    cdef Py_ssize_t fill(self) except -1:
+        """Receive more bytes at buf[end:]; returns how many, 0 when the peer has closed."""
+        cdef Py_ssize_t size = len(self.buf)
+        cdef Py_ssize_t pending = self.end - self.start
+        cdef Py_ssize_t n
+        if self.eof:
+            return 0
+        if pending == 0:
+            self.start = self.end = 0
+        elif size - self.end < MIN_READ:
+            if self.start > 0:
+                self.buf[:pending] = self.buf[self.start:self.end]
+                self.start = 0
+                self.end = pending
+            if size - self.end < MIN_READ:
+                self.buf.extend(bytes(size))
+        n = self.recv_into(memoryview(self.buf)[self.end:])
+        if n == 0:
+            self.eof = True
+        self.end += n
+        return n
+
+    cdef int send(self, data) except -1:
+        self.sendall(data)
+        return 0
+
+    cdef int set_timeout(self, double seconds) except -1:
+        if seconds != self.timeout_now:
+            self.settimeout(seconds if seconds > 0 else None)
+            self.timeout_now = seconds
+        return 0
+
+
+@cython.final
+@cython.freelist(8)
+cdef class Body:
+    """wsgi.input: read, readline, readlines and iteration over the request body, never past it."""
+
+    def __cinit__(self, Connection conn, RequestParser parser, bint expect_continue):
+        self.conn = conn
+        self.continue_pending = expect_continue
+        if parser.body_kind == BODY_CHUNKED:
+            self.decoder = ChunkedDecoder(parser.limit_request_field_size, parser.max_head)
+            self.remaining = 0
+            self.done = False
+        elif parser.body_kind == BODY_LENGTH:
+            self.remaining = parser.content_length
+            self.done = self.remaining == 0
+        else:
+            self.remaining = 0
+            self.done = True
+
+    cdef Py_ssize_t _available(self) except -1:
+        """Body bytes that can be taken at conn.buf[conn.start:] now; reads from the socket when
+        there are none. Returns 0 only at the end of the body."""
+        cdef Connection conn = self.conn
+        cdef Py_ssize_t n
+        while not self.done:
+            if self.decoder is None:
+                n = conn.end - conn.start
+                if n > 0:
+                    return n if n < self.remaining else <Py_ssize_t>self.remaining
+            else:
+                conn.start = self.decoder.advance(conn.buf, conn.start, conn.end)
+                if self.decoder.done:
+                    self.done = True
+                    break
+                n = conn.end - conn.start
+                if n > 0 and self.decoder.remaining > 0:
+                    return n if n < self.decoder.remaining else self.decoder.remaining
+            if self.continue_pending:
+                self.continue_pending = False
+                conn.send(CONTINUE_RESPONSE)
+            if conn.fill() == 0:
+                conn.must_close = True
+                raise NoMoreData("the client closed the connection in the middle of the body")
+        return 0
+
+    cdef object _take(self, Py_ssize_t limit):
+        """Up to `limit` bytes of the body (fewer when that is all the buffer holds); b"" at the end."""
+        cdef Connection conn = self.conn
+        cdef Py_ssize_t n = self._available()
+        cdef object data
+        if n == 0:
+            return b""
+        if n > limit:
+            n = limit
+        data = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(conn.buf) + conn.start, n)
+        conn.start += n
+        if self.decoder is None:
+            self.remaining -= n
+            if self.remaining == 0:
+                self.done = True
+        else:
+            self.decoder.take(n)
+        return data
+
+    cdef int drain(self, Py_ssize_t limit) except -1:
+        """Discard what the app did not read, up to `limit` bytes. Returns 1 when the body is done."""
+        cdef Py_ssize_t n
+        self.continue_pending = False  # the client waits for 100 before sending: nothing to drain
+        if not self.done and self.decoder is None and self.remaining > limit:
+            return 0
+        while not self.done and limit > 0:
+            n = self._available()
+            if n == 0:
+                break
+            if n > limit:
+                n = limit
+            self.conn.start += n
+            limit -= n
+            if self.decoder is None:
+                self.remaining -= n
+                if self.remaining == 0:
+                    self.done = True
+            else:
+                self.decoder.take(n)
+        return 1 if self.done else 0
+
+    def read(self, size=None):
+        cdef Py_ssize_t want, got = 0
+        cdef list parts
+        cdef object data
+        if size is None or size < 0:
+            parts = []
+            while True:
+                data = self._take(READ_ALL_STEP)
+                if not data:
+                    break
+                parts.append(data)
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        want = size
+        if want == 0:
+            return b""
+        data = self._take(want)
+        if len(data) == want or not data:
+            return data
+        parts = [data]
+        got = len(data)
+        while got < want:
+            data = self._take(want - got)
+            if not data:
+                break
+            parts.append(data)
+            got += len(data)
+        return b"".join(parts)
+
+    def readline(self, size=None):
+        cdef Connection conn = self.conn
+        cdef Py_ssize_t limit = -1 if size is None else size
+        cdef Py_ssize_t n
+        cdef char* base
+        cdef const char* nl
+        cdef list parts = []
+        cdef object data
+        if limit == 0:
+            return b""
+        while True:
+            n = self._available()
+            if n == 0:
+                break
+            if 0 < limit < n:
+                n = limit
+            base = PyByteArray_AS_STRING(conn.buf) + conn.start
+            nl = <const char*>memchr(base, b'\n', n)
+            if nl != NULL:
+                n = nl - base + 1
+            data = PyBytes_FromStringAndSize(base, n)
+            conn.start += n
+            if self.decoder is None:
+                self.remaining -= n
+                if self.remaining == 0:
+                    self.done = True
+            else:
+                self.decoder.take(n)
+            parts.append(data)
+            if nl != NULL:
+                break
+            if limit > 0:
+                limit -= n
+                if limit == 0:
+                    break
+        if len(parts) == 1:
+            return parts[0]
+        return b"".join(parts)
+
+    def readlines(self, hint=None):
+        cdef list lines = []
+        cdef Py_ssize_t total = 0
+        while True:
+            line = self.readline()
+            if not line:
+                break
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+@cython.final
+@cython.freelist(8)
+cdef class Response:
+    """start_response, write() and the framing of one response (Content-Length, chunked or close)."""
+
+    def __cinit__(self, Connection conn, str version, bint head_request, bint keep_alive):
+        self.conn = conn
+        self.version = version
+        self.head_request = head_request
+        self.keep_alive = keep_alive
+        self.length = -1
+        self.sent = 0
+        self.status = None
+        self.headers = None
+
+    def start_response(self, status, headers, exc_info=None):
+        cdef list kept = []
+        cdef str lname
+        if exc_info is not None:
+            try:
+                if self.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.started:
+            raise AssertionError("start_response() called a second time without exc_info")
+        if not isinstance(status, str) or len(status) < 3 or not status[:3].isdigit() \
+                or (len(status) > 3 and status[3] != " ") or not is_field_value(status):
+            raise ValueError(f"invalid status {status!r}: expected 'NNN Reason'")
+        self.length = -1
+        for name, value in headers:
+            if not isinstance(name, str) or not is_token(name):
+                raise ValueError(f"invalid response header name {name!r}")
+            if not isinstance(value, str) or not is_field_value(value):
+                raise ValueError(f"invalid value for response header {name!r}")
+            lname = name.lower()
+            if lname in HOP_BY_HOP:
+                continue
+            if lname == "content-length":
+                self.length = int(value)
+                if self.length < 0:
+                    raise ValueError(f"invalid Content-Length {value!r}")
+            kept.append((name, value.strip(" \t")))
+        self.status = status
+        self.status_code = int(status[:3])
+        self.headers = kept
+        self.started = True
+        self.no_body = self.head_request or self.status_code < 200 or self.status_code in (204, 304)
+        return self.write
+
+    def write(self, data):
+        self._write(data)
+
+    cdef bytes _head(self):
+        """The status line and headers; decides the framing of the body."""
+        cdef list parts
+        self.chunked = False
+        if self.length < 0 and not self.no_body:
+            if self.version == "HTTP/1.1":
+                self.chunked = True
+            else:
+                self.keep_alive = False  # an HTTP/1.0 body with no length ends when we close
+        parts = [self.version, " ", self.status, "\r\nServer: ", SERVER, "\r\nDate: ", http_date(),
+                 "\r\nConnection: keep-alive\r\n" if self.keep_alive else "\r\nConnection: close\r\n"]
+        if self.chunked:
+            parts.append("Transfer-Encoding: chunked\r\n")
+        for name, value in self.headers:
+            parts.append(name)
+            parts.append(": ")
+            parts.append(value)
+            parts.append("\r\n")
+        parts.append("\r\n")
+        self.headers_sent = True
+        return "".join(parts).encode("latin-1")
+
+    cdef int _write(self, data) except -1:
+        cdef Py_ssize_t n
+        cdef bytes head
+        if not self.started:
+            raise AssertionError("write() called before start_response()")
+        if not isinstance(data, bytes):
+            if isinstance(data, (bytearray, memoryview)):
+                data = bytes(data)
+            else:
+                raise TypeError(f"response body must be bytes, not {type(data).__name__}")
+        n = len(data)
+        if self.no_body:
+            n = 0
+        elif self.length >= 0 and self.sent + n > self.length:
+            n = <Py_ssize_t>(self.length - self.sent)
+            data = data[:n]
+            self.conn.must_close = True
+        if not self.headers_sent:
+            if n == 0:
+                return 0
+            head = self._head()
+            if self.chunked:
+                self.conn.send(b"".join((head, b"%x\r\n" % n, data, CRLF)))
+            else:
+                self.conn.send(head + data)
+        elif n == 0:
+            return 0
+        elif self.chunked:
+            self.conn.send(b"".join((b"%x\r\n" % n, data, CRLF)))
+        else:
+            self.conn.send(data)
+        self.sent += n
+        return 0
+
+    cdef int finish(self) except -1:
+        """After the app's iterable is exhausted: send what is still owed."""
+        if not self.started:
+            raise AssertionError("the application returned without calling start_response()")
+        if not self.headers_sent:
+            if self.length < 0 and not self.no_body:
+                self.length = 0
+                self.headers.append(("Content-Length", "0"))
+            self.conn.send(self._head())
+        elif self.chunked:
+            self.conn.send(LAST_CHUNK)
+        if self.length >= 0 and self.sent < self.length and not self.no_body:
+            self.conn.must_close = True  # the client is still waiting for bytes that will not come
+        return 0
+
+
+@cython.final
+cdef class ConnectionHandler:
+    """Serves connections accepted on one listener, for one worker."""
+
+    def __init__(self, app, cfg, log, worker, listener, bint multithread):
+        cdef object sockname = listener.sock.getsockname()
+        self.app = app
+        self.log = log
+        self.worker = worker
+        self.unix_listener = not isinstance(sockname, tuple)
+        self.keepalive = float(cfg.keepalive)
+        self.timeout = float(cfg.timeout) if cfg.timeout > 0 else 0.0
+        self.force_close = cfg.keepalive <= 0 or not multithread
+        self.access_enabled = bool(getattr(log, "access_enabled", False))
+        self.access_log = log.access if self.access_enabled else None
+        self.script_name = os.environ.get("SCRIPT_NAME", "")
+        self.forwarded_allow = worker.peer_trusted
+        self.proxy_allow = worker.proxy_allowed
+        self.parser_options = dict(
+            limit_request_line=cfg.limit_request_line,
+            limit_request_fields=cfg.limit_request_fields,
+            limit_request_field_size=cfg.limit_request_field_size,
+            permit_unconventional_http_method=cfg.permit_unconventional_http_method,
+            permit_unconventional_http_version=cfg.permit_unconventional_http_version,
+            casefold_http_method=cfg.casefold_http_method,
+            strip_header_spaces=cfg.strip_header_spaces,
+            permit_obsolete_folding=cfg.permit_obsolete_folding,
+            header_map=cfg.header_map,
+            forwarder_headers=cfg.forwarder_headers,
+            secure_scheme_headers=cfg.secure_scheme_headers,
+            proxy_protocol=cfg.proxy_protocol,
+        )
+        RequestParser(**self.parser_options)  # refuse bad options now, not on the first request
+        self.base_environ = {
+            "wsgi.version": (1, 0),
+            "wsgi.errors": getattr(log, "wsgi_errors", sys.stderr),
+            "wsgi.multithread": multithread,
+            "wsgi.multiprocess": cfg.workers > 1,
+            "wsgi.run_once": False,
+            "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input_terminated": True,
+            "wsgi.url_scheme": "https" if cfg.is_ssl else "http",
+            "SERVER_SOFTWARE": SERVER_SOFTWARE,
+            "SCRIPT_NAME": self.script_name,
+        }
+        if not self.unix_listener:
+            self.base_environ["SERVER_NAME"] = str(sockname[0])
+            self.base_environ["SERVER_PORT"] = str(sockname[1])
+
+    def handle(self, sock, addr):
+        """Serve one connection until it closes; the only entry point from the worker."""
+        cdef Connection conn = Connection(sock, addr)
+        try:
+            self._serve(conn)
+        except (socket_timeout, NoMoreData, ConnectionError):
+            pass
+        except OSError as exc:
+            self.log.debug("Socket error on %s: %s", conn.remote_addr, exc)
+        finally:
+            if conn.must_close and not conn.eof:
+                close_quietly(sock)
+            else:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    cdef int _serve(self, Connection conn) except -1:
+        cdef RequestParser parser = RequestParser(**self.parser_options)
+        parser.peer_trusted = self.forwarded_allow(conn.peer)
+        parser.proxy_allowed = self.proxy_allow(conn.peer)
+        parser.first_request = True
+        while True:
+            if self._serve_one(conn, parser) == 0:
+                return 0
+            parser.first_request = False
+
+    cdef int _serve_one(self, Connection conn, RequestParser parser) except -1:
+        """One request and its response. Returns 1 when the connection may carry another."""
+        cdef Py_ssize_t head_end = -1
+        cdef Body body
+        cdef Response resp
+        cdef dict environ
+        cdef object result = None
+        cdef double started = 0.0
+        parser.reset()
+        try:
+            while True:
+                if conn.end > conn.start:
+                    head_end = parser.parse_head(conn.buf, conn.start, conn.end)
+                    if head_end >= 0:
+                        break
+                    conn.set_timeout(self.timeout)
+                elif not parser.first_request:
+                    conn.set_timeout(self.keepalive)
+                else:
+                    conn.set_timeout(self.timeout)
+                if conn.fill() == 0:
+                    return 0  # closed between requests, or in the middle of a head: nothing to answer
+        except HTTPParseError as exc:
+            return self._refuse(conn, exc)
+        conn.set_timeout(self.timeout)
+        conn.start = head_end
+        body = Body(conn, parser, parser.expect_continue and parser.version_minor >= 1)
+        resp = Response(
+            conn, PROTOCOLS.get((parser.version_major, parser.version_minor), "HTTP/1.1"),
+            parser.method == "HEAD", not (parser.should_close or self.force_close),
+        )
+        if self.access_enabled:
+            started = monotonic()
+        try:
+            environ = self._environ(conn, parser, body)
+        except HTTPParseError as exc:
+            return self._refuse(conn, exc)
+        try:
+            result = self.app(environ, resp.start_response)
+            try:
+                for data in result:
+                    resp._write(data)
+                resp.finish()
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except (socket_timeout, NoMoreData, ConnectionError):
+            conn.must_close = True
+            raise
+        except HTTPParseError as exc:
+            if not resp.headers_sent:
+                return self._refuse(conn, exc)
+            conn.must_close = True
+            return 0
+        except Exception:
+            self.log.exception("Error handling request %s", parser.uri)
+            conn.must_close = True
+            if not resp.headers_sent:
+                conn.send(INTERNAL_ERROR)
+                resp.status = "500 Internal Server Error"
+                resp.headers = []
+                resp.sent = 0
+            return 0
+        finally:
+            if self.access_enabled and resp.status is not None:
+                self.access_log(environ, resp.status, resp.headers, resp.sent,
+                                monotonic() - started)
+        if not self.worker.request_done():
+            resp.keep_alive = False
+        if not resp.keep_alive or conn.must_close:
+            return 0
+        try:
+            if not body.done and body.drain(DRAIN_LIMIT) == 0:
+                conn.must_close = True
+                return 0
+        except HTTPParseError:
+            conn.must_close = True
+            return 0
+        return 1
+
+    cdef dict _environ(self, Connection conn, RequestParser parser, Body body):
+        cdef dict environ = PyDict_Copy(self.base_environ)
+        cdef str path = parser.path
+        cdef str script_name = self.script_name
+        cdef str key
+        cdef object previous
+        cdef object host = None
+        environ["REQUEST_METHOD"] = parser.method
+        environ["RAW_URI"] = parser.uri
+        environ["QUERY_STRING"] = parser.query
+        environ["SERVER_PROTOCOL"] = PROTOCOLS.get((parser.version_major, parser.version_minor)) or \
+            f"HTTP/{parser.version_major}.{parser.version_minor}"
+        environ["wsgi.input"] = body
+        environ["gunicorn.socket"] = conn.sock
+        if parser.proxy_info is not None:
+            environ["REMOTE_ADDR"] = parser.proxy_info[1]
+            environ["REMOTE_PORT"] = str(parser.proxy_info[2])
+        else:
+            environ["REMOTE_ADDR"] = conn.remote_addr
+            if conn.remote_port is not None:
+                environ["REMOTE_PORT"] = conn.remote_port
+        if parser.url_scheme is not None:
+            environ["wsgi.url_scheme"] = parser.url_scheme
+        for name, value in parser.headers:
+            if name == "HOST":
+                host = value
+            elif name == "SCRIPT_NAME":
+                script_name = value
+            key = environ_key(name)
+            previous = environ.get(key)
+            environ[key] = value if previous is None else previous + "," + value
+        if "%" in path:
+            path = unquote_to_bytes(path).decode("latin-1")
+        if script_name:
+            if not path.startswith(script_name):
+                raise ConfigurationProblem(f"Request path {path!r} does not start with SCRIPT_NAME {script_name!r}")
+            path = path[len(script_name):]
+            environ["SCRIPT_NAME"] = script_name
+        environ["PATH_INFO"] = path
+        if self.unix_listener:
+            self._server_from_host(environ, host)
+        return environ
+
+    cdef int _server_from_host(self, dict environ, host) except -1:
+        """On a unix socket SERVER_NAME/PORT come from Host (port by scheme when Host has none)."""
+        if host is None:
+            environ["SERVER_NAME"] = str(self.worker.sockets[0])
+            environ["SERVER_PORT"] = ""
+            return 0
+        name, sep, port = host.rpartition(":")
+        if not sep or "]" in port:
+            name, port = host, ("443" if environ["wsgi.url_scheme"] == "https" else "80")
+        environ["SERVER_NAME"] = name
+        environ["SERVER_PORT"] = port
+        return 0
+
+    cdef int _refuse(self, Connection conn, exc) except -1:
+        """The one place a refused request is answered: its status, then close."""
+        self.log.warning("Invalid request from ip=%s: %s", conn.remote_addr or "unix", exc)
+        conn.must_close = True
+        conn.send(error_response(exc))
+        return 0

@@ -1,0 +1,93 @@
+# Declarations of corn's HTTP/1.1 request parser: the table of contents of _parser.pyx.
+#
+# The parser works on bytes only. The caller (corn._handler) owns one receive buffer per
+# connection and passes it with explicit offsets; the parser never copies the buffer, never
+# re-scans bytes it has already scanned (it keeps its progress relative to the request start,
+# so the caller may move the unconsumed bytes to the front of its buffer between calls), and
+# knows nothing of sockets or WSGI.
+#
+# Life of a request, as the handler drives it:
+#   parser.reset()
+#   loop: end = recv more; head_end = parser.parse_head(buf, start, end)   # -1: need more bytes
+#   read parser.method / .uri / .path / .query / .fragment / .version_* / .headers / framing
+#   body: BODY_LENGTH -> content_length bytes follow head_end
+#         BODY_CHUNKED -> ChunkedDecoder.advance() over the bytes that follow
+#         BODY_NONE    -> no body (a request never reads until EOF)
+# Every refusal raises a corn.http_errors.HTTPParseError subclass.
+
+cdef enum BodyKind:
+    BODY_NONE = 0
+    BODY_LENGTH = 1
+    BODY_CHUNKED = 2
+
+cdef enum HeaderMap:
+    HEADER_MAP_DROP = 0
+    HEADER_MAP_REFUSE = 1
+    HEADER_MAP_DANGEROUS = 2
+
+
+cdef class RequestParser:
+    # --- per worker: limits and leniency, fixed at construction -----------------------------
+    cdef readonly Py_ssize_t limit_request_line       # 0 = unlimited; clamped to 8190
+    cdef readonly Py_ssize_t limit_request_fields     # 0 -> 32768
+    cdef readonly Py_ssize_t limit_request_field_size # 0 -> 8190
+    cdef readonly Py_ssize_t max_head                 # fields * (field_size + 2) + 4
+    cdef readonly bint permit_unconventional_http_method
+    cdef readonly bint permit_unconventional_http_version
+    cdef readonly bint casefold_http_method
+    cdef readonly bint strip_header_spaces
+    cdef readonly bint permit_obsolete_folding
+    cdef readonly int header_map                      # HeaderMap
+    cdef object forwarder_headers                     # frozenset of upper-case names, or None for '*'
+    cdef object secure_scheme_headers                 # dict: UPPER-NAME -> value meaning https
+    cdef readonly int proxy_protocol                  # 0 off, 1 v1, 2 v2, 3 auto
+
+    # --- per connection ---------------------------------------------------------------------
+    cdef public bint peer_trusted     # peer is in forwarded_allow_ips (or a unix socket)
+    cdef public bint proxy_allowed    # peer is in proxy_allow_ips (or a unix socket)
+    cdef public bint first_request    # PROXY protocol is read only before the first request
+    cdef readonly object proxy_info   # None, or (protocol, src_addr, src_port, dst_addr, dst_port)
+
+    # --- scan state (relative to the request start) -----------------------------------------
+    cdef int _state
+    cdef Py_ssize_t _pos              # first byte not yet scanned
+    cdef Py_ssize_t _line_start       # start of the line being scanned
+    cdef Py_ssize_t _skipped          # leading CRLF bytes skipped before the request line
+
+    # --- per request: the result ------------------------------------------------------------
+    cdef readonly str method
+    cdef readonly str uri             # the raw request-target (RAW_URI)
+    cdef readonly str path            # raw path, not percent-decoded
+    cdef readonly str query
+    cdef readonly str fragment
+    cdef readonly int version_major
+    cdef readonly int version_minor
+    cdef readonly list headers        # [(NAME upper-cased str, value str latin-1)], arrival order
+    cdef readonly int body_kind       # BodyKind
+    cdef readonly long long content_length
+    cdef readonly bint should_close   # request side: Connection header, version, CONNECT, gzip TE
+    cdef readonly bint expect_continue
+    cdef readonly object url_scheme   # "https"/"http" when a trusted scheme header said so, else None
+
+    cpdef reset(self)
+    cpdef Py_ssize_t parse_head(self, object buf, Py_ssize_t start, Py_ssize_t end) except -2
+
+
+cdef class ChunkedDecoder:
+    # Decodes chunked framing (RFC 9112 section 7.1) in place: advance() consumes size lines,
+    # extensions, the CRLF after each chunk, the last chunk and the trailer section, and stops
+    # at the first data byte of a chunk. The caller takes up to `remaining` data bytes straight
+    # from its own buffer and reports them with take(n).
+    cdef readonly Py_ssize_t max_line      # longest chunk-size line (limit_request_field_size)
+    cdef readonly Py_ssize_t max_trailers  # longest trailer section (the parser's max_head)
+    cdef readonly Py_ssize_t remaining     # data bytes of the current chunk not yet taken
+    cdef readonly bint done                # the last chunk and the trailers have been consumed
+    cdef readonly list trailers            # [(NAME, value)] once done
+    cdef int _state
+    cdef Py_ssize_t _line_len              # bytes of the current framing line seen so far
+    cdef Py_ssize_t _size                  # chunk size being accumulated
+    cdef object _line                      # bytearray: the current framing line, when it spans calls
+
+    cpdef reset(self)
+    cpdef Py_ssize_t advance(self, object buf, Py_ssize_t pos, Py_ssize_t end) except -2
+    cpdef take(self, Py_ssize_t n)

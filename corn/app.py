@@ -1,0 +1,155 @@
+"""Finding the WSGI application named by an app URI, and keeping it once found.
+
+The URI is gunicorn's: `module[:expr]`, where `expr` defaults to `application` and is either a
+plain name or a call with literal arguments (`pkg.app:create_app("prod", debug=False)`), parsed
+with `ast`, never evaluated. Every failure raises `AppImportError` with a message that names what
+was tried and, when the module itself raised, the original traceback text, so the operator sees
+the real cause in the master's output (an `ImportError` deep inside the app stays readable).
+
+`WSGIApplication` is what the arbiter hands to workers: `wsgi()` loads once and caches, so an app
+preloaded in the master is inherited by every forked worker; `reload()` forgets it.
+"""
+
+import ast
+import importlib
+import inspect
+import os
+import sys
+import traceback
+
+from corn.errors import AppImportError
+
+DEFAULT_NAME = "application"
+
+
+def parse_app_uri(uri):
+    """Split `module[:expr]` into (module, name, args, kwargs); args is None for a plain name."""
+    module, sep, expr = uri.partition(":")
+    if not module:
+        raise AppImportError(f"Invalid app URI {uri!r} (expected MODULE or MODULE:NAME)")
+    if not sep:
+        expr = DEFAULT_NAME
+    try:
+        node = ast.parse(expr.strip(), mode="eval").body
+    except SyntaxError:
+        raise AppImportError(f"Failed to parse {expr!r} as an attribute name or function call.") from None
+    if isinstance(node, ast.Name):
+        return module, node.id, None, None
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise AppImportError(f"Function reference must be a simple name: {expr!r}")
+        try:
+            args = [ast.literal_eval(arg) for arg in node.args]
+            kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords}
+        except ValueError:
+            raise AppImportError(f"Failed to parse arguments as literal values: {expr!r}") from None
+        if any(key is None for key in kwargs):
+            raise AppImportError(f"Failed to parse arguments as literal values: {expr!r}")
+        return module, node.func.id, args, kwargs
+    raise AppImportError(f"Failed to parse {expr!r} as an attribute name or function call.")
+
+
+def load_wsgi_app(uri):
+    """The WSGI callable named by `uri`; raises AppImportError on any failure."""
+    if not uri:
+        raise AppImportError("No application module specified.")
+    module_name, name, args, kwargs = parse_app_uri(uri)
+    module = _import_module(module_name, name)
+    try:
+        app = getattr(module, name)
+    except AttributeError:
+        raise AppImportError(f"Failed to find attribute {name!r} in {module_name!r}.") from None
+    if args is not None:
+        app = _call_factory(app, name, args, kwargs)
+    if app is None:
+        raise AppImportError(f"Failed to find application object: {name!r} in {module_name!r} is None.")
+    if not callable(app):
+        raise AppImportError(f"Application object must be callable: {name!r} in {module_name!r} is not.")
+    return app
+
+
+def _import_module(module_name, name):
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if _names_module_itself(exc, module_name):
+            hint = ""
+            if module_name.endswith(".py"):
+                hint = f" Did you mean '{module_name[:-3].replace(os.sep, '.')}:{name}'?"
+            raise AppImportError(f"Failed to find application module {module_name!r}: {exc}.{hint}") from exc
+        raise AppImportError(_failure(f"Failed to import application module {module_name!r}", exc)) from exc
+    except Exception as exc:
+        raise AppImportError(_failure(f"Failed to import application module {module_name!r}", exc)) from exc
+
+
+def _names_module_itself(exc, module_name):
+    """True when the module (or one of its parent packages) does not exist, as opposed to an
+    import inside the module failing."""
+    missing = exc.name or ""
+    return missing == module_name or module_name.startswith(missing + ".")
+
+
+def _call_factory(factory, name, args, kwargs):
+    try:
+        return factory(*args, **kwargs)
+    except TypeError as exc:
+        if _wrong_arguments(factory, args, kwargs):
+            message = "".join(traceback.format_exception_only(TypeError, exc)).strip()
+            raise AppImportError(f"Failed to call application factory {name!r}: {message}") from exc
+        raise AppImportError(_failure(f"Application factory {name!r} failed", exc)) from exc
+    except Exception as exc:
+        raise AppImportError(_failure(f"Application factory {name!r} failed", exc)) from exc
+
+
+def _wrong_arguments(factory, args, kwargs):
+    """True when `factory(*args, **kwargs)` cannot bind, i.e. the TypeError is about the call itself."""
+    try:
+        inspect.signature(factory).bind(*args, **kwargs)
+    except TypeError:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
+def _failure(headline, exc):
+    """The headline plus the traceback of `exc` from the first frame outside this module and importlib."""
+    tb = exc.__traceback__
+    while tb is not None and _is_loader_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+    return f"{headline}:\n{text}"
+
+
+def _is_loader_frame(filename):
+    return filename == __file__ or filename.startswith("<frozen importlib")
+
+
+class WSGIApplication:
+    """The app named by `cfg.wsgi_app`, loaded on first use and cached until `reload()`."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.callable = None
+
+    def wsgi(self):
+        if self.callable is None:
+            self.prepare_paths()
+            self.callable = load_wsgi_app(self.cfg.wsgi_app)
+        return self.callable
+
+    def reload(self):
+        self.callable = None
+
+    def prepare_paths(self):
+        """Apply `chdir` (which becomes sys.path[0]) and prepend `pythonpath` entries."""
+        chdir = self.cfg.chdir
+        if chdir:
+            os.chdir(chdir)
+            if chdir not in sys.path:
+                sys.path.insert(0, chdir)
+        if self.cfg.pythonpath:
+            for path in reversed([p.strip() for p in self.cfg.pythonpath.split(",") if p.strip()]):
+                path = os.path.abspath(path)
+                if path not in sys.path:
+                    sys.path.insert(0, path)

@@ -1,0 +1,143 @@
+"""Every way a request can be refused, as a class carrying its HTTP answer.
+
+Class names and messages follow gunicorn's `gunicorn.http.errors` so log lines read the same.
+Each class has `status_code` and `reason`; `error_response()` is the one function that turns any
+of them into the bytes sent back, after which the connection is always closed. A client that
+goes away (`NoMoreData`) is not an HTTP error: the handler closes quietly.
+
+Where gunicorn answers with an odd status (501 "Bad Request", 500 for a bad PROXY v2 header,
+500 "Bad Request" for a path outside SCRIPT_NAME) corn sends the correct one.
+"""
+
+from html import escape
+
+
+class NoMoreData(OSError):
+    """The peer closed the connection in the middle of a request."""
+
+
+class HTTPParseError(Exception):
+    status_code = 400
+    reason = "Bad Request"
+
+
+class InvalidRequestLine(HTTPParseError):
+    def __init__(self, req):
+        super().__init__(f"Invalid HTTP request line: {req!r}")
+
+
+class InvalidRequestMethod(HTTPParseError):
+    def __init__(self, method):
+        super().__init__(f"Invalid HTTP method: {method!r}")
+
+
+class InvalidHTTPVersion(HTTPParseError):
+    def __init__(self, version):
+        super().__init__(f"Invalid HTTP Version: {version!r}")
+
+
+class InvalidHeader(HTTPParseError):
+    def __init__(self, hdr, req=None):
+        super().__init__(f"Invalid HTTP Header: {hdr!r}")
+
+
+class ObsoleteFolding(HTTPParseError):
+    def __init__(self, hdr):
+        super().__init__(f"Obsolete line folding is unacceptable: {hdr!r}")
+
+
+class InvalidHeaderName(HTTPParseError):
+    def __init__(self, hdr):
+        super().__init__(f"Invalid HTTP header name: {hdr!r}")
+
+
+class UnsupportedTransferCoding(HTTPParseError):
+    status_code = 501
+    reason = "Not Implemented"
+
+    def __init__(self, hdr):
+        super().__init__(f"Unsupported transfer coding: {hdr!r}")
+
+
+class InvalidChunkSize(HTTPParseError):
+    def __init__(self, data):
+        super().__init__(f"Invalid chunk size: {data!r}")
+
+
+class ChunkMissingTerminator(HTTPParseError):
+    def __init__(self, term):
+        super().__init__(f"Invalid chunk terminator is not '\\r\\n': {term!r}")
+
+
+class InvalidChunkExtension(HTTPParseError):
+    def __init__(self, ext):
+        super().__init__(f"Invalid chunk extension: {ext!r}")
+
+
+class LimitRequestLine(HTTPParseError):
+    status_code = 414
+    reason = "URI Too Long"
+
+    def __init__(self, size, max_size):
+        super().__init__(f"Request Line is too large ({size} > {max_size})")
+
+
+class LimitRequestHeaders(HTTPParseError):
+    status_code = 431
+    reason = "Request Header Fields Too Large"
+
+    def __init__(self, msg):
+        super().__init__(f"Request Header Fields Too Large: {msg}")
+
+
+class ExpectationFailed(HTTPParseError):
+    status_code = 417
+    reason = "Expectation Failed"
+
+    def __init__(self, expect):
+        super().__init__(f"Unable to comply with expectation: {expect!r}")
+
+
+class InvalidProxyLine(HTTPParseError):
+    def __init__(self, line):
+        super().__init__(f"Invalid PROXY line: {line!r}")
+
+
+class InvalidProxyHeader(HTTPParseError):
+    def __init__(self, msg):
+        super().__init__(f"Invalid PROXY header: {msg}")
+
+
+class ForbiddenProxyRequest(HTTPParseError):
+    status_code = 403
+    reason = "Forbidden"
+
+    def __init__(self, host):
+        super().__init__(f"Proxy request from {host!r} not allowed")
+
+
+class InvalidSchemeHeaders(HTTPParseError):
+    def __init__(self):
+        super().__init__("Contradictory scheme headers")
+
+
+class ConfigurationProblem(HTTPParseError):
+    status_code = 500
+    reason = "Internal Server Error"
+
+    def __init__(self, msg):
+        super().__init__(f"Configuration problem: {msg}")
+
+
+def error_response(exc):
+    """The complete response for a refused request: status, close, and a small HTML page."""
+    reason = exc.reason
+    body = (
+        f"<html>\n  <head>\n    <title>{reason}</title>\n  </head>\n"
+        f"  <body>\n    <h1><p>{reason}</p></h1>\n    {escape(str(exc))}\n  </body>\n</html>\n"
+    ).encode("latin-1", "replace")
+    head = (
+        f"HTTP/1.1 {exc.status_code} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode("latin-1")
+    return head + body

@@ -1,0 +1,47 @@
+"""The sync worker: one connection at a time, through the same compiled handler.
+
+For CPU-bound apps, as gunicorn's `-k sync`: the worker accepts, serves one request, closes the
+connection (keep-alive would let one client hold the whole process), and touches the heartbeat
+between connections at a bounded rate. A request that runs longer than `timeout` stops the
+heartbeat, and the master replaces the worker.
+"""
+
+import errno
+import select
+import socket
+
+from corn.workers.base import Worker
+
+
+class SyncWorker(Worker):
+    multithread = False
+
+    def run(self):
+        listeners = [(listener.sock, handler) for listener, handler in zip(self.sockets, self.handlers)]
+        for sock, _ in listeners:
+            sock.setblocking(False)
+        wait = max(0.5, min(1.0, self.timeout / 2.0)) if self.timeout else 1.0
+        while self.alive:
+            self.notify()
+            if not self.parent_alive():
+                return
+            try:
+                ready, _, _ = select.select([sock for sock, _ in listeners], [], [], wait)
+            except InterruptedError:
+                continue
+            for sock, handler in listeners:
+                if sock not in ready or not self.alive:
+                    continue
+                try:
+                    client, addr = sock.accept()
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError as exc:
+                    if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
+                        continue
+                    raise
+                client.setblocking(True)
+                if client.family != socket.AF_UNIX:
+                    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                handler.handle(client, addr)
+                self.notify()

@@ -1,0 +1,47 @@
+"""Build corn's two compiled modules: the request parser and the connection handler.
+
+Cython directives live here and nowhere else. Cython warnings fail the build. Options:
+
+    CORN_CYTHON_ANNOTATE=1   write the annotated HTML next to each .pyx (find Python interaction)
+    CORN_DEBUG=1             compile with -DCORN_DEBUG=1 and without optimisation
+"""
+
+import os
+
+from Cython.Build import cythonize
+from Cython.Compiler import Options
+from setuptools import Extension, setup
+
+DIRECTIVES = {
+    "language_level": 3,
+    "embedsignature": True,
+    "binding": False,
+    "initializedcheck": False,
+    "cdivision": True,
+}
+
+debug = os.environ.get("CORN_DEBUG") == "1"
+Options.warning_errors = True
+macros = [("CORN_DEBUG", "1" if debug else "0")]
+cflags = ["-O0", "-g"] if debug else ["-O2"]
+
+
+def extension(name):
+    path = name.replace(".", "/")
+    return Extension(
+        name,
+        [path + ".pyx"],
+        depends=[path + ".pxd", "corn/_parser.pxd"],
+        define_macros=macros,
+        extra_compile_args=cflags,
+    )
+
+
+setup(
+    ext_modules=cythonize(
+        [extension("corn._parser"), extension("corn._handler")],
+        compiler_directives=DIRECTIVES,
+        annotate=os.environ.get("CORN_CYTHON_ANNOTATE") == "1",
+        quiet=True,
+    ),
+)

@@ -1,0 +1,218 @@
+"""HTTP/1.1 over real sockets against a real corn server (gevent worker unless stated)."""
+
+import socket
+
+import pytest
+from conftest import RawClient, http_request, wait_for
+
+
+@pytest.fixture
+def server(corn_server):
+    return corn_server("basic:app", "-w", "1")
+
+
+def test_get(server):
+    resp = http_request(server.port, "GET", "/")
+    assert resp.status == 200
+    assert resp.body == b"Hello, World!"
+    assert resp.header("content-length") == "13"
+    assert resp.header("server") == "corn"
+    assert resp.header("date", "").endswith(" GMT")
+
+
+def test_post_body_is_echoed(server):
+    body = bytes(range(256)) * 300
+    resp = http_request(server.port, "POST", "/echo", body=body)
+    assert resp.status == 200
+    assert resp.body == body
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        for i in range(5):
+            client.send(f"GET /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n{i}".encode())
+            resp = client.read_response()
+            assert resp.status == 200
+            assert resp.body == str(i).encode()
+            assert resp.header("connection") == "keep-alive"
+
+
+def test_three_pipelined_requests_are_answered_in_order(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
+            b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nthird"
+        )
+        first, second, third = (client.read_response() for _ in range(3))
+        assert first.body == b"first"
+        assert second.body.isdigit()
+        assert third.body == b"third"
+        assert third.header("connection") == "close"
+        assert client.closed_by_peer()
+
+
+def test_chunked_upload(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n1;ext=1\r\n,\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"
+        )
+        resp = client.read_response()
+        assert resp.status == 200
+        assert resp.body == b"hello, world"
+
+
+def test_chunked_upload_then_next_request_on_same_connection(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        assert client.read_response().body == b"abc"
+        assert client.read_response().body == b"Hello, World!"
+
+
+def test_malformed_request_gets_400_and_the_connection_is_closed(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: value\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+        resp = client.read_response()
+        assert resp.status == 400
+        assert resp.header("connection") == "close"
+        assert client.closed_by_peer()
+
+
+def test_unsupported_transfer_coding_is_501(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n")
+        resp = client.read_response()
+        assert (resp.status, resp.reason) == (501, "Not Implemented")
+        assert client.closed_by_peer()
+
+
+def test_request_line_too_long_is_414(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        resp = client.read_response()
+        assert resp.status == 414
+        assert client.closed_by_peer()
+
+
+def test_head_has_no_body_and_keeps_the_length(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = client.read_response(head_request=True)
+        assert head.status == 200
+        assert head.header("content-length") == "13"
+        assert client.read_response().body == b"Hello, World!"
+
+
+def test_response_without_length_is_chunked_on_http11(server):
+    resp = http_request(server.port, "GET", "/chunks")
+    assert resp.header("transfer-encoding") == "chunked"
+    assert resp.body == b"one,two,three"
+
+
+def test_http10_response_without_length_ends_at_close(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /chunks HTTP/1.0\r\n\r\n")
+        resp = client.read_response()
+        assert resp.version == "HTTP/1.0"
+        assert resp.header("transfer-encoding") is None
+        assert resp.body == b"one,two,three"
+
+
+def test_http10_closes_unless_keep_alive_is_asked_for(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        resp = client.read_response()
+        assert resp.header("connection") == "keep-alive"
+        client.send(b"GET / HTTP/1.0\r\n\r\n")
+        resp = client.read_response()
+        assert resp.header("connection") == "close"
+        assert client.closed_by_peer()
+
+
+def test_app_exception_gives_500_without_traceback_and_is_logged(server):
+    resp = http_request(server.port, "GET", "/raise")
+    assert resp.status == 500
+    assert b"Traceback" not in resp.body and b"on purpose" not in resp.body
+    wait_for(lambda: "the app failed on purpose" in server.log(), message="the traceback in the error log")
+
+
+def test_environ_has_the_pep3333_keys(server):
+    resp = http_request(server.port, "GET", "/environ%2Fx?a=1&b=%20", headers=["X-Multi: 1", "X-Multi: 2"])
+    lines = dict(line.split("=", 1) for line in resp.body.decode("latin-1").splitlines())
+    assert lines["REQUEST_METHOD"] == "GET"
+    assert lines["PATH_INFO"] == "/environ/x"
+    assert lines["RAW_URI"] == "/environ%2Fx?a=1&b=%20"
+    assert lines["QUERY_STRING"] == "a=1&b=%20"
+    assert lines["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert lines["SERVER_NAME"] == "127.0.0.1"
+    assert lines["SERVER_PORT"] == str(server.port)
+    assert lines["REMOTE_ADDR"] == "127.0.0.1"
+    assert lines["HTTP_HOST"] == "127.0.0.1"
+    assert lines["HTTP_X_MULTI"] == "1,2"
+    assert lines["wsgi.url_scheme"] == "http"
+    assert lines["SERVER_SOFTWARE"].startswith("corn/")
+
+
+def test_client_vanishing_mid_body_does_not_hurt_the_worker(server):
+    with server.connect() as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\npartial")
+    resp = http_request(server.port, "GET", "/")
+    assert resp.status == 200
+
+
+def test_unread_body_is_drained_before_the_next_request(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().body == b"Hello, World!"
+        assert client.read_response().body.isdigit()
+
+
+def test_expect_100_continue_is_answered_when_the_app_reads(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        interim = client.read_response()
+        assert interim.status == 100
+        client.send(b"data")
+        resp = client.read_response()
+        assert resp.body == b"data"
+
+
+def test_sync_worker_serves_and_closes(corn_server):
+    server = corn_server("basic:app", "-k", "sync", "-w", "1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        resp = client.read_response()
+        assert resp.body == b"abc"
+        assert resp.header("connection") == "close"
+        assert client.closed_by_peer()
+
+
+def test_many_concurrent_connections_on_one_gevent_worker(server):
+    socks = []
+    try:
+        for _ in range(50):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+            sock.sendall(b"GET /sleep?s=0.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+            socks.append(sock)
+        bodies = [RawClient(sock).read_response().body for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+    assert bodies == [b"slept"] * 50
