@@ -14,18 +14,23 @@
 #         BODY_CHUNKED -> ChunkedDecoder.advance() over the bytes that follow
 #         BODY_NONE    -> no body (a request never reads until EOF)
 # Every refusal raises a corn.http_errors.HTTPParseError subclass.
+#
+# Both classes are final: cdef and cpdef methods are called directly from C.
 
-cdef enum BodyKind:
+cimport cython
+
+cpdef enum BodyKind:
     BODY_NONE = 0
     BODY_LENGTH = 1
     BODY_CHUNKED = 2
 
-cdef enum HeaderMap:
+cpdef enum HeaderMap:
     HEADER_MAP_DROP = 0
     HEADER_MAP_REFUSE = 1
     HEADER_MAP_DANGEROUS = 2
 
 
+@cython.final
 cdef class RequestParser:
     # --- per worker: limits and leniency, fixed at construction -----------------------------
     cdef readonly Py_ssize_t limit_request_line       # 0 = unlimited; clamped to 8190
@@ -41,11 +46,15 @@ cdef class RequestParser:
     cdef object forwarder_headers                     # frozenset of upper-case names, or None for '*'
     cdef object secure_scheme_headers                 # dict: UPPER-NAME -> value meaning https
     cdef readonly int proxy_protocol                  # 0 off, 1 v1, 2 v2, 3 auto
+    cdef bint _scheme_any                             # secure_scheme_headers is not empty
+    cdef unsigned long long _scheme_known             # bit i: known header name i is a scheme header
 
     # --- per connection ---------------------------------------------------------------------
     cdef public bint peer_trusted     # peer is in forwarded_allow_ips (or a unix socket)
     cdef public bint proxy_allowed    # peer is in proxy_allow_ips (or a unix socket)
-    cdef public bint first_request    # PROXY protocol is read only before the first request
+    cdef public bint first_request    # PROXY protocol is read only before the first request;
+                                      # cleared by parse_head once a head is complete
+    cdef public object peer_host      # the peer's address, only for ForbiddenProxyRequest's text
     cdef readonly object proxy_info   # None, or (protocol, src_addr, src_port, dst_addr, dst_port)
 
     # --- scan state (relative to the request start) -----------------------------------------
@@ -53,6 +62,24 @@ cdef class RequestParser:
     cdef Py_ssize_t _pos              # first byte not yet scanned
     cdef Py_ssize_t _line_start       # start of the line being scanned
     cdef Py_ssize_t _skipped          # leading CRLF bytes skipped before the request line
+    cdef Py_ssize_t _head_start       # first byte of the field section (after the request line)
+
+    # --- the field line being read: kept until the next line shows it is not folded ----------
+    cdef str _pend_name               # None when no field is pending
+    cdef str _pend_value
+    cdef int _pend_id                 # index in the table of known names, or -1
+    cdef bint _pend_underscore        # the name holds '_' (header_map / forwarder_headers)
+    cdef Py_ssize_t _pend_size        # bytes of the field so far, CRLFs included
+    cdef bint _folding                # the line being scanned continues the pending field
+
+    # --- per request: header policy bookkeeping ---------------------------------------------
+    cdef Py_ssize_t _kept             # fields kept in `headers` (limit_request_fields)
+    cdef unsigned int _seen           # SEEN_* bits
+    cdef str _cl_value                # the Content-Length value, checked once the head is complete
+    cdef object _framing_error        # first framing error, raised once the head is complete
+    cdef bint _chunked
+    cdef bint _must_close             # a compressing transfer coding was named
+    cdef int _connection              # first Connection field: 0 none, 1 close, 2 keep-alive, 3 other
 
     # --- per request: the result ------------------------------------------------------------
     cdef readonly str method
@@ -72,7 +99,21 @@ cdef class RequestParser:
     cpdef reset(self)
     cpdef Py_ssize_t parse_head(self, object buf, Py_ssize_t start, Py_ssize_t end) except -2
 
+    cdef Py_ssize_t _scan(self, const unsigned char* p, Py_ssize_t n) except -2
+    cdef int _scan_proxy(self, const unsigned char* p, Py_ssize_t n) except -2
+    cdef int _parse_proxy_v1(self, const unsigned char* p, Py_ssize_t n) except -2
+    cdef int _parse_proxy_v2(self, const unsigned char* p, Py_ssize_t n) except -2
+    cdef int _parse_request_line(self, const unsigned char* p, Py_ssize_t n) except -1
+    cdef int _check_method(self, const unsigned char* p, Py_ssize_t n) except -1
+    cdef int _split_target(self, const unsigned char* p, Py_ssize_t n) except -1
+    cdef int _start_field(self, const unsigned char* p, Py_ssize_t n) except -1
+    cdef int _continue_field(self, const unsigned char* p, Py_ssize_t n) except -1
+    cdef int _commit_field(self) except -1
+    cdef int _note_framing(self, int name_id, str value) except -1
+    cdef int _finish_head(self) except -1
 
+
+@cython.final
 cdef class ChunkedDecoder:
     # Decodes chunked framing (RFC 9112 section 7.1) in place: advance() consumes size lines,
     # extensions, the CRLF after each chunk, the last chunk and the trailer section, and stops
@@ -87,7 +128,19 @@ cdef class ChunkedDecoder:
     cdef Py_ssize_t _line_len              # bytes of the current framing line seen so far
     cdef Py_ssize_t _size                  # chunk size being accumulated
     cdef object _line                      # bytearray: the current framing line, when it spans calls
+    # trailer rules, from the RequestParser given at construction (gunicorn's defaults otherwise)
+    cdef Py_ssize_t _max_fields
+    cdef Py_ssize_t _max_field_size
+    cdef int _header_map
+    cdef bint _strip_spaces
+    cdef bint _permit_folding
+    cdef Py_ssize_t _section_len           # bytes of the trailer section seen so far
 
     cpdef reset(self)
     cpdef Py_ssize_t advance(self, object buf, Py_ssize_t pos, Py_ssize_t end) except -2
     cpdef take(self, Py_ssize_t n)
+
+    cdef Py_ssize_t _size_line(self, const unsigned char* base, Py_ssize_t pos, Py_ssize_t end) except -2
+    cdef Py_ssize_t _trailer_line(self, const unsigned char* base, Py_ssize_t pos, Py_ssize_t end) except -2
+    cdef int _parse_size(self, const unsigned char* p, Py_ssize_t n) except -1
+    cdef int _parse_trailers(self) except -1

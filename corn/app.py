@@ -121,8 +121,11 @@ def _failure(headline, exc):
     return f"{headline}:\n{text}"
 
 
+_IMPORTLIB_DIR = os.path.dirname(importlib.__file__) + os.sep
+
+
 def _is_loader_frame(filename):
-    return filename == __file__ or filename.startswith("<frozen importlib")
+    return filename == __file__ or filename.startswith(("<frozen importlib", _IMPORTLIB_DIR))
 
 
 class WSGIApplication:

@@ -26,6 +26,8 @@ from corn import validators as v
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
+    """One setting: its name, where it can be given, what it accepts, and its documentation."""
+
     name: str
     section: str
     validator: Callable[[Any], Any]
@@ -48,8 +50,8 @@ class Setting:
 
     @property
     def flag(self):
-        """The flag named in error messages: the long form, as --help lists it."""
-        return max(self.cli, key=len) if self.cli else self.name
+        """The flag named in error messages: the first long form."""
+        return next((flag for flag in self.cli if flag.startswith("--")), self.name)
 
 
 # --- hook defaults: real functions, so a config file can call or wrap them ------------------
@@ -150,7 +152,8 @@ def _default_control_socket(environ):
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isdir(runtime):
         return os.path.join(runtime, "corn.ctl")
-    return os.path.join(os.path.expanduser("~"), ".corn", "corn.ctl")
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return os.path.join(home, ".corn", "corn.ctl")
 
 
 def _default_syslog_addr(platform):
@@ -206,6 +209,8 @@ NO_PASTE = "corn does not load PasteDeploy applications; give APP_MODULE instead
 NO_UWSGI = "corn does not speak the uWSGI protocol"
 
 
+# A table laid out by hand, one entry per setting, kept out of the formatter's reach.
+# fmt: off
 SETTINGS = (
     # --- Config File ------------------------------------------------------------------------
     Setting(
@@ -361,7 +366,9 @@ For development only: it cannot be combined with `preload_app`.""",
     Setting(
         "reload_extra_files", DEBUGGING, v.files_or_patterns, [], cli=("--reload-extra-file",),
         meta="FILES", action="append",
-        doc="""More files for `reload` to watch; repeat the flag. Glob patterns are re-expanded on every check.""",
+        doc="""More files for `reload` to watch; repeat the flag.
+
+Glob patterns are re-expanded on every check, so files created later are watched too.""",
     ),
     _flag(
         "spew", DEBUGGING, "--spew", unsupported="corn does not install a line tracer",
@@ -386,8 +393,8 @@ Saves memory and start-up time; a HUP then cannot load new code (USR2 can).""",
         "sendfile", MECHANICS, v.boolean, None, cli=("--no-sendfile",), action="store_const", const=False,
         doc="""`--no-sendfile` stops corn from using `sendfile()` for `wsgi.file_wrapper` responses.
 
-Unset, the `SENDFILE` environment variable decides (`0`, `no` or `false` disable it);
-otherwise sendfile is used.""",
+Without the flag, the `SENDFILE` environment variable decides when it is set (`y`, `1`, `yes`
+or `true` enable sendfile, anything else disables it); otherwise sendfile is used.""",
     ),
     _flag(
         "reuse_port", MECHANICS, "--reuse-port",
@@ -473,19 +480,17 @@ are always trusted.""",
         doc="""A PasteDeploy config file to load the application from, `file.ini#section`.""",
     ),
     Setting(
-        "proxy_protocol", MECHANICS,
-        v.choice(
-            "off", "v1", "v2", "auto", none="off",
-            aliases={"false": "off", "0": "off", "none": "off", "true": "auto", "1": "auto"},
-        ),
-        "off", cli=("--proxy-protocol",), meta="MODE", nargs="?", const="auto",
+        "proxy_protocol", MECHANICS, v.proxy_protocol, "off", cli=("--proxy-protocol",), meta="MODE",
+        nargs="?", const="auto",
         doc="""Accept the PROXY protocol from `proxy_allow_ips` peers: `off`, `v1`, `v2` or `auto`.
 
 A bare `--proxy-protocol` means `auto` (either version). In a config file `True` means `auto`.""",
     ),
     Setting(
         "proxy_allow_ips", MECHANICS, v.ip_network_list, "127.0.0.1,::1", cli=("--proxy-allow-from",),
-        doc="""Peers allowed to send a PROXY protocol header: comma-separated addresses or networks, or `*`.""",
+        doc="""Peers allowed to send a PROXY protocol header: comma-separated addresses or networks, or `*`.
+
+Connections over a Unix socket are always allowed.""",
     ),
     Setting(
         "protocol", MECHANICS, v.choice("http", "uwsgi"), "http", cli=("--protocol",), meta="STRING",
@@ -514,7 +519,7 @@ Refused with 400 by default, as RFC 9112 allows.""",
     ),
     _flag(
         "permit_unconventional_http_method", MECHANICS, "--permit-unconventional-http-method",
-        doc="""Accept methods with lower-case letters or `#`, or shorter than 3 or longer than 20 characters.""",
+        doc="""Accept methods with lower-case letters or `#`, or shorter than 3 or longer than 20 letters.""",
     ),
     _flag(
         "permit_unconventional_http_version", MECHANICS, "--permit-unconventional-http-version",
@@ -675,7 +680,7 @@ Unset, `default_proc_name` is used.""",
     ),
     _hook(
         "when_ready", HOOKS, when_ready,
-        doc="""`when_ready(server)`: in the master, once the sockets listen, before the first workers start.""",
+        doc="""`when_ready(server)`: in the master, once the sockets listen, before workers start.""",
     ),
     _hook(
         "pre_fork", HOOKS, pre_fork,
@@ -751,7 +756,7 @@ for example `context.minimum_version = ssl.TLSVersion.TLSv1_3`, and must return 
         "ssl_version", SSL, v.anything, ssl.PROTOCOL_TLS, cli=("--ssl-version",),
         default_doc="`ssl.PROTOCOL_TLS`",
         unsupported="deprecated since gunicorn 21 and ignored; use the ssl_context hook",
-        doc="""Ignored, as in gunicorn since 21.0: set `minimum_version` in the `ssl_context` hook instead.""",
+        doc="""Ignored, as in gunicorn since 21.0: set `minimum_version` in the `ssl_context` hook.""",
     ),
     Setting(
         "cert_reqs", SSL, v.int_range(0, 2), ssl.CERT_NONE, cli=("--cert-reqs",),
@@ -863,6 +868,7 @@ for example `context.minimum_version = ssl.TLSVersion.TLSv1_3`, and must return 
         doc="""Do not open a control socket. corn never opens one, so this changes nothing.""",
     ),
 )
+# fmt: on
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 

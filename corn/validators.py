@@ -186,8 +186,9 @@ BIND_FORMS = "HOST, HOST:PORT, [IPV6]:PORT, unix:PATH or fd://FD"
 def parse_address(netloc, default_port=8000):
     """One bind string as gunicorn reads it: `unix:PATH` -> str, `fd://N` -> int, else (host, port).
 
-    IPv6 hosts come back without brackets; a missing port is `default_port`; an empty host is
-    0.0.0.0; hosts are lower-cased. Raises Invalid for anything else.
+    IPv6 hosts come back without brackets; a missing port is `default_port`; an empty string is
+    ("0.0.0.0", default_port) while ":PORT" keeps its empty host (every address, to bind());
+    hosts are lower-cased. Raises Invalid for anything else.
     """
     if not isinstance(netloc, str):
         raise Invalid(f"expected {BIND_FORMS}")
@@ -223,8 +224,8 @@ def parse_address(netloc, default_port=8000):
         host, _, port = netloc.partition(":")
     else:
         host = netloc
-    if not host:
-        host = "0.0.0.0"
+    if not netloc:
+        host = "0.0.0.0"  # an empty bind; ":PORT" keeps the empty host, which binds every address
     if not port.isdigit() or int(port) > 65535:
         raise Invalid(f"{port!r} is not a port number 0-65535; expected {BIND_FORMS}")
     return host.lower(), int(port)
@@ -322,8 +323,10 @@ def worker_class(value):
         value = class_or_path(value)
     except Invalid:
         raise Invalid(allowed) from None
-    if isinstance(value, str) and value not in WORKER_CLASSES and not re.fullmatch(
-        r"[A-Za-z_][\w]*([.:][A-Za-z_][\w]*)+", value
+    if (
+        isinstance(value, str)
+        and value not in WORKER_CLASSES
+        and not re.fullmatch(r"[A-Za-z_][\w]*([.:][A-Za-z_][\w]*)+", value)
     ):
         raise Invalid(allowed)
     return value
@@ -367,7 +370,8 @@ def hook(*arities):
         except (TypeError, ValueError):
             raise Invalid(f"expected a callable taking {wanted} argument{plural}") from None
         if count not in arities:
-            raise Invalid(f"takes {count} positional arguments; expected a callable taking {wanted}")
+            taken = f"{count} positional argument{'' if count == 1 else 's'}"
+            raise Invalid(f"takes {taken}; expected a callable taking {wanted} argument{plural}")
         return value
 
     return validate
@@ -377,14 +381,34 @@ def post_request_hook(value):
     """post_request may take 2, 3 or 4 arguments; it is called as f(worker, req, environ, resp)."""
     func = hook(2, 3, 4)(value)
     count = arity(func)
-    if count == 3:
-        return lambda worker, req, environ, resp: func(worker, req, environ)
-    if count == 2:
-        return lambda worker, req, environ, resp: func(worker, req)
-    return func
+    if count == 4:
+        return func
+
+    def post_request(worker, req, environ, resp):
+        return func(worker, req, environ) if count == 3 else func(worker, req)
+
+    post_request.__qualname__ = getattr(func, "__qualname__", post_request.__qualname__)
+    return post_request
 
 
 # --- protocol-specific ----------------------------------------------------------------------
+
+
+_proxy_protocol = choice(
+    "off",
+    "v1",
+    "v2",
+    "auto",
+    none="off",
+    aliases={"false": "off", "0": "off", "none": "off", "true": "auto", "1": "auto"},
+)
+
+
+def proxy_protocol(value):
+    """off, v1, v2 or auto; True (or "true", "1") means auto, False (or "false", "0", "none") off."""
+    if isinstance(value, bool):
+        return "auto" if value else "off"
+    return _proxy_protocol(value)
 
 
 def http_protocols(value):

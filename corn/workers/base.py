@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 
+from corn.config import address_allowed
 from corn.heartbeat import Heartbeat
 
 NOTIFY_INTERVAL = 1.0  # seconds between heartbeats: a bounded rate, never once per request
@@ -62,6 +63,8 @@ class Worker(abc.ABC):
             os.set_inheritable(listener.fileno(), False)
         os.set_inheritable(self.tmp.fileno(), False)
         self.log.close_on_exec()
+        self._forwarded_networks = self.cfg.forwarded_allow_networks()
+        self._proxy_networks = self.cfg.proxy_allow_networks()
         self.init_signals()
         self.load_wsgi()
         self.handlers = [self.make_handler(listener) for listener in self.sockets]
@@ -93,6 +96,14 @@ class Worker(abc.ABC):
         return ConnectionHandler(self.wsgi, self.cfg, self.log, self, listener, self.multithread)
 
     multithread = False
+
+    def peer_trusted(self, addr):
+        """May this peer set secure_scheme_headers and forwarder_headers? (unix peers may)"""
+        return address_allowed(self._forwarded_networks, addr[0] if isinstance(addr, tuple) else None)
+
+    def proxy_allowed(self, addr):
+        """May this peer send a PROXY protocol header? (unix peers may)"""
+        return address_allowed(self._proxy_networks, addr[0] if isinstance(addr, tuple) else None)
 
     # --- liveness ------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ def app(environ, start_response):
         while time.monotonic() < end:
             pass
         body = b"never"
-    elif path == "/environ":
+    elif path.startswith("/environ"):
         body = "".join(f"{k}={v}\n" for k, v in sorted(environ.items()) if isinstance(v, str)).encode("latin-1")
     elif path == "/chunks":
         start_response("200 OK", [("Content-Type", "text/plain")])

@@ -1,0 +1,768 @@
+"""The master process: owns the listeners and keeps `workers` worker processes alive.
+
+Invariants:
+- Signal handlers only enqueue the signal number; the main loop (`get(timeout=1.0)` on the
+  queue) does all the work, so nothing runs in signal context but `put_nowait`.
+- Every loop tick: `murder_workers()` (a heartbeat older than `timeout` gets SIGABRT, then
+  SIGKILL on a later tick; a retired worker still alive `graceful_timeout` after its TERM gets
+  SIGKILL), `manage_workers()` (spawn up to `num_workers`, retire the oldest surplus once).
+  Workers are reaped on SIGCHLD.
+- A worker that cannot boot never causes a fork loop: it exits 4 (the app failed to import) or 3
+  (anything else failed before it booted) and the master halts with that status.
+- HUP starts a new generation of workers with the reloaded configuration and retires the old
+  generation only once the new workers run; if the configuration cannot be read, the logger
+  cannot be set up, or a new worker fails to boot, the old workers keep serving and the error is
+  logged.
+- `run()` never returns: the process exits with 0 after a clean stop, 1 on a startup error,
+  3 or 4 when a worker could not boot, 255 after an unexpected error in the main loop.
+
+Attribute names follow gunicorn's Arbiter (`cfg`, `log`, `app`, `pid`, `num_workers`,
+`worker_age`, `WORKERS`, `LISTENERS`), because server hooks receive this object.
+"""
+
+import errno
+import importlib
+import os
+import queue
+import random
+import signal
+import sys
+import time
+import traceback
+
+from corn import SERVER_SOFTWARE, __version__, sock, systemd
+from corn.app import WSGIApplication
+from corn.errors import AppImportError, ConfigError, HaltServer
+from corn.pidfile import Pidfile
+
+WORKER_BOOT_ERROR = 3
+APP_LOAD_ERROR = 4
+QUICK_SHUTDOWN_TIMEOUT = 2.0  # seconds workers get after QUIT before SIGKILL
+WAKEUP = 0  # queued by wakeup(): not a signal, only ends the wait
+REAP_INTERVAL = 0.1  # seconds between reaps while waiting for workers to stop or boot
+
+MASTER_SIGNALS = tuple(getattr(signal, "SIG" + name) for name in "HUP QUIT INT TERM TTIN TTOU USR1 USR2 WINCH".split())
+SIGNAL_NAMES = {sig: signal.Signals(sig).name[3:].lower() for sig in MASTER_SIGNALS + (signal.SIGCHLD,)}
+# Environment variables through which a USR2 re-exec hands the listeners to the new master.
+FD_VARIABLES = ("CORN_FD", "GUNICORN_FD")
+PID_VARIABLES = ("CORN_PID", "GUNICORN_PID")
+
+
+class StopServer(Exception):
+    """Raised in the main loop to leave it and halt; `graceful` chooses TERM or QUIT for workers."""
+
+    def __init__(self, graceful):
+        super().__init__("graceful" if graceful else "quick")
+        self.graceful = graceful
+
+
+def load_logger_class(spec):
+    from corn import glogging
+
+    if isinstance(spec, type):
+        return spec
+    if spec in (None, "simple", "corn.glogging.Logger", "gunicorn.glogging.Logger"):
+        return glogging.Logger
+    module_name, sep, name = spec.replace(":", ".").rpartition(".")
+    if not sep:
+        raise ConfigError(f"Invalid value for logger_class: {spec!r} (expected a dotted path to a class)")
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"Invalid value for logger_class: {spec!r} ({exc})") from None
+
+
+def default_reload_config():
+    """The configuration rebuilt from the same sources as at start (argv, env, config file)."""
+    from corn.cli import build_config
+
+    return build_config()
+
+
+def set_process_title(title):
+    try:
+        from setproctitle import setproctitle
+    except ImportError:
+        return
+    if sys.platform != "darwin":  # setproctitle crashes there after fork (gunicorn #3021)
+        setproctitle("corn: " + title)
+
+
+def exit_status(exc):
+    """The status a SystemExit will end the process with."""
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    return 1
+
+
+class Arbiter:
+    WORKER_BOOT_ERROR = WORKER_BOOT_ERROR
+    APP_LOAD_ERROR = APP_LOAD_ERROR
+
+    def __init__(self, cfg, reload_config=None, app=None):
+        os.environ["SERVER_SOFTWARE"] = SERVER_SOFTWARE
+        self.environ_orig = dict(os.environ)  # restored on HUP and given to a USR2 re-exec
+        self.start_cwd = os.getcwd()
+        self.start_argv = [sys.executable] + list(getattr(sys, "orig_argv", sys.argv)[1:])
+        self.reload_config = reload_config or default_reload_config
+        self.cfg = cfg
+        self.app = app if app is not None else WSGIApplication(cfg)
+        self.signal_queue = queue.SimpleQueue()
+        self.workers = {}  # pid -> Worker
+        self.retiring = {}  # pid -> monotonic deadline for SIGKILL after the TERM that retired it
+        self.sigkilled = set()  # pids this master sent SIGKILL
+        self.boot_marks = {}  # pid -> heartbeat stamp at spawn; a later stamp means it runs
+        self.listeners = []
+        self.pidfile = None
+        self.systemd = False
+        self.worker_age = 0
+        self.reexec_pid = 0
+        self.master_pid = 0
+        self.master_name = "Master"
+        self.worker_class = None
+        self.timeout = cfg.timeout
+        self.proc_name = cfg.proc_name
+        self._num_workers = None
+        self._logged_count = None
+        self.log = None
+        if cfg.daemon and not any(name in os.environ for name in FD_VARIABLES):
+            self._daemonize()
+        self.pid = os.getpid()
+        try:
+            self.log = load_logger_class(cfg.logger_class)(cfg)
+        except (ConfigError, RuntimeError, OSError, ValueError) as exc:
+            print(f"\nError: {exc}\n", file=sys.stderr, flush=True)
+            sys.exit(1)
+
+    # --- gunicorn-compatible names -------------------------------------------------------
+
+    @property
+    def WORKERS(self):
+        return self.workers
+
+    @property
+    def LISTENERS(self):
+        return self.listeners
+
+    @property
+    def num_workers(self):
+        return self._num_workers
+
+    @num_workers.setter
+    def num_workers(self, value):
+        old = self._num_workers
+        self._num_workers = value
+        self.cfg.nworkers_changed(self, value, old)
+
+    # --- start ---------------------------------------------------------------------------
+
+    def setup(self, cfg):
+        """Adopt `cfg`: worker class, environment, timeouts, and the app when preloaded."""
+        worker_class = cfg.worker_class
+        self.cfg = cfg
+        self.app.cfg = cfg
+        self.worker_class = worker_class
+        self.timeout = cfg.timeout
+        self.proc_name = cfg.proc_name
+        if self.master_pid:
+            self.proc_name += ".2"
+        self.num_workers = cfg.workers
+        self._apply_environ(cfg)
+        self.log.debug(
+            "Current configuration:\n%s", "\n".join(f"  {k}: {v!r}" for k, v in sorted(cfg.to_dict().items()))
+        )
+        if cfg.preload_app:
+            self.app.wsgi()
+
+    def start(self):
+        self.log.info("Starting corn %s", __version__)
+        master_pid = next((os.environ[name] for name in PID_VARIABLES if name in os.environ), None)
+        if master_pid is not None:
+            self.master_pid = int(master_pid)
+            self.master_name = "Master.2"
+        self.setup(self.cfg)
+        if self.cfg.daemon and os.environ.get("NOTIFY_SOCKET"):
+            self.log.warning("daemon is set while running under systemd (NOTIFY_SOCKET): systemd loses the main pid")
+        if self.cfg.pidfile is not None:
+            path = self.cfg.pidfile + (".2" if self.master_pid else "")
+            self.pidfile = Pidfile(path)
+            self.pidfile.create(self.pid)
+        self.cfg.on_starting(self)
+        self.init_signals()
+        if not self.listeners:
+            self.listeners = sock.create_sockets(self.cfg, self.log, self._inherited_fds())
+        self.log.debug("Arbiter booted")
+        self.log.info("Listening at: %s (%s)", ",".join(str(lnr) for lnr in self.listeners), self.pid)
+        self.log.info("Using worker: %s", self.cfg.worker_class_str)
+        systemd.sd_notify("READY=1\nSTATUS=corn arbiter booted", self.log)
+        check_config = getattr(self.worker_class, "check_config", None)
+        if check_config is not None:
+            check_config(self.cfg, self.log)
+        self.cfg.when_ready(self)
+
+    def _inherited_fds(self):
+        """Descriptors handed over by systemd or by the master that re-executed us, if any."""
+        count = systemd.listen_fds()
+        if count:
+            self.systemd = True
+            return list(range(systemd.SD_LISTEN_FDS_START, systemd.SD_LISTEN_FDS_START + count))
+        value = None
+        for name in FD_VARIABLES:
+            found = os.environ.pop(name, None)
+            value = value or found
+        if value:
+            return [int(fd) for fd in value.split(",") if fd.strip()]
+        return None
+
+    def init_signals(self):
+        self.log.close_on_exec()
+        for sig in MASTER_SIGNALS:
+            signal.signal(sig, self.signal)
+        signal.signal(signal.SIGCHLD, self.signal)
+
+    def signal(self, sig, frame):
+        """The only code that runs in signal context."""
+        self.signal_queue.put_nowait(sig)
+
+    # --- the main loop -------------------------------------------------------------------
+
+    def run(self):
+        """Start, then supervise workers until told to stop. Never returns."""
+        try:
+            self.start()
+        except HaltServer as exc:
+            self.halt(exc.reason, exc.exit_status)
+        except AppImportError as exc:
+            self.log.error("%s", exc)
+            self.halt("App failed to load.", APP_LOAD_ERROR)
+        except (ConfigError, RuntimeError, OSError, ValueError) as exc:
+            self.log.error("%s", exc)
+            self.halt(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 1)
+        set_process_title(f"master [{self.proc_name}]")
+        try:
+            self.manage_workers()
+            while True:
+                self.maybe_promote_master()
+                for sig in self.wait_for_signals(timeout=1.0):
+                    self.dispatch(sig)
+                self.murder_workers()
+                self.manage_workers()
+        except StopServer as stop:
+            self.halt(graceful=stop.graceful)
+        except KeyboardInterrupt:
+            self.halt(graceful=False)
+        except HaltServer as exc:
+            self.halt(exc.reason, exc.exit_status)
+        except SystemExit:
+            raise
+        except Exception:
+            self.log.error("Unhandled exception in main loop", exc_info=True)
+            self.stop(graceful=False)
+            if self.pidfile is not None:
+                self.pidfile.unlink()
+            sys.exit(-1)
+
+    def wait_for_signals(self, timeout=1.0):
+        """Signals received, oldest first, waiting up to `timeout` for the first one. Repeated
+        SIGCHLDs collapse into one: one reap collects every exited child."""
+        try:
+            signals = [self.signal_queue.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                sig = self.signal_queue.get_nowait()
+            except queue.Empty:
+                return signals
+            if not (sig == signal.SIGCHLD and signal.SIGCHLD in signals):
+                signals.append(sig)
+
+    def dispatch(self, sig):
+        if sig == WAKEUP:
+            return
+        name = SIGNAL_NAMES.get(sig)
+        if name is None:
+            self.log.info("Ignoring unknown signal: %s", sig)
+            return
+        (self.log.debug if sig == signal.SIGCHLD else self.log.info)("Handling signal: %s", name)
+        getattr(self, "handle_" + name)()
+
+    def wakeup(self):
+        """Wake the main loop (from another thread) without a signal."""
+        self.signal_queue.put_nowait(WAKEUP)
+
+    # --- signal handlers (run from the main loop) ----------------------------------------
+
+    def handle_chld(self):
+        self.reap_workers()
+
+    def handle_hup(self):
+        self.log.info("Hang up: %s", self.master_name)
+        self.reload()
+
+    def handle_term(self):
+        raise StopServer(graceful=True)
+
+    def handle_int(self):
+        raise StopServer(graceful=False)
+
+    def handle_quit(self):
+        raise StopServer(graceful=False)
+
+    def handle_ttin(self):
+        self.num_workers += 1
+        self.manage_workers()
+
+    def handle_ttou(self):
+        if self.num_workers <= 1:
+            return
+        self.num_workers -= 1
+        self.manage_workers()
+
+    def handle_usr1(self):
+        self.log.reopen_files()
+        self.kill_workers(signal.SIGUSR1)
+
+    def handle_usr2(self):
+        self.reexec()
+
+    def handle_winch(self):
+        if self.cfg.daemon:
+            self.log.info("graceful stop of workers")
+            self.num_workers = 0
+            for pid in list(self.workers):
+                self.retire_worker(pid)
+        else:
+            self.log.debug("SIGWINCH ignored. Not daemonized")
+
+    # --- stopping ------------------------------------------------------------------------
+
+    def halt(self, reason=None, exit_status=0, graceful=True):
+        self.stop(graceful)
+        say = self.log.info if exit_status == 0 else self.log.error
+        say("Shutting down: %s", self.master_name)
+        if reason is not None:
+            say("Reason: %s", reason)
+        if self.pidfile is not None:
+            self.pidfile.unlink()
+        self.cfg.on_exit(self)
+        sys.exit(exit_status)
+
+    def stop(self, graceful=True):
+        """Close the listeners, ask every worker to stop, SIGKILL those still alive at the limit
+        (`graceful_timeout` after TERM; 2 s after QUIT, also when INT or QUIT arrives meanwhile)."""
+        unlink = self.reexec_pid == self.master_pid == 0 and not self.systemd and not self.cfg.reuse_port
+        sock.close_sockets(self.listeners, unlink)
+        self.listeners = []
+        now = time.monotonic()
+        limit = now + (self.cfg.graceful_timeout if graceful else QUICK_SHUTDOWN_TIMEOUT)
+        self.kill_workers(signal.SIGTERM if graceful else signal.SIGQUIT)
+        quick = not graceful
+        while self.workers and time.monotonic() < limit:
+            if not quick and self._quick_shutdown_requested():
+                self.log.info("Quick shutdown requested")
+                quick = True
+                self.kill_workers(signal.SIGQUIT)
+                limit = min(limit, time.monotonic() + QUICK_SHUTDOWN_TIMEOUT)
+            self._reap()
+            if self.workers:
+                time.sleep(REAP_INTERVAL)
+        if self.workers:
+            self.kill_workers(signal.SIGKILL)
+            end = time.monotonic() + 5.0
+            while self.workers and time.monotonic() < end:
+                self._reap()
+                if self.workers:
+                    time.sleep(REAP_INTERVAL / 10)
+
+    def _quick_shutdown_requested(self):
+        requested = False
+        while True:
+            try:
+                sig = self.signal_queue.get_nowait()
+            except queue.Empty:
+                return requested
+            requested = requested or sig in (signal.SIGINT, signal.SIGQUIT)
+
+    # --- USR2: re-exec a new master on the same listeners --------------------------------
+
+    def reexec(self):
+        if self.reexec_pid != 0:
+            self.log.warning("USR2 signal ignored. Child exists.")
+            return
+        if self.master_pid != 0:
+            self.log.warning("USR2 signal ignored. Parent exists.")
+            return
+        master_pid = os.getpid()
+        self.reexec_pid = os.fork()
+        if self.reexec_pid != 0:
+            return
+        try:
+            self.cfg.pre_exec(self)
+            environ = dict(self.environ_orig)
+            for name in PID_VARIABLES:
+                environ[name] = str(master_pid)
+            if self.systemd:
+                environ["LISTEN_PID"] = str(os.getpid())
+                environ["LISTEN_FDS"] = str(len(self.listeners))
+            else:
+                fds = ",".join(str(lnr.fileno()) for lnr in self.listeners)
+                for name in FD_VARIABLES:
+                    environ[name] = fds
+            os.chdir(self.start_cwd)
+            os.execve(sys.executable, self.start_argv, environ)
+        except BaseException:
+            self.log.error("USR2 re-exec failed:\n%s", traceback.format_exc())
+        finally:
+            os._exit(1)
+
+    def maybe_promote_master(self):
+        """A re-executed master becomes the master once the old one has exited."""
+        if self.master_pid == 0 or self.master_pid == os.getppid():
+            return
+        self.log.info("Master has been promoted.")
+        self.master_name = "Master"
+        self.master_pid = 0
+        self.proc_name = self.cfg.proc_name
+        for name in PID_VARIABLES:
+            os.environ.pop(name, None)
+        if self.pidfile is not None and self.cfg.pidfile is not None:
+            self.pidfile.rename(self.cfg.pidfile)
+        set_process_title(f"master [{self.proc_name}]")
+
+    # --- HUP: reload the configuration, replace the workers ------------------------------
+
+    def reload(self):
+        old = {
+            "cfg": self.cfg,
+            "num_workers": self.num_workers,
+            "listeners": list(self.listeners),
+        }
+        self._reset_environ(old["cfg"])
+        cwd = os.getcwd()
+        try:
+            os.chdir(self.start_cwd)  # relative config paths mean what they meant at start
+            cfg = self.reload_config()
+        except Exception as exc:
+            self._apply_environ(old["cfg"])
+            self.log.error("Reload failed, keeping the current configuration and workers: %s", _one_line(exc))
+            return
+        finally:
+            os.chdir(cwd)
+        for warning in getattr(cfg, "warnings", ()):
+            self.log.warning("%s", warning)
+        unused = []
+        try:
+            self.log.setup(cfg)
+            if not cfg.preload_app:
+                self.app.reload()
+            self.setup(cfg)
+            if list(cfg.address) != list(old["cfg"].address):
+                self.listeners, unused = sock.rebind(cfg, self.log, self.listeners)
+                self.log.info("Listening at: %s (%s)", ",".join(str(lnr) for lnr in self.listeners), self.pid)
+        except Exception as exc:
+            reason = exc.reason if isinstance(exc, HaltServer) else str(exc) if isinstance(exc, AppImportError) else _one_line(exc)
+            self._restore(old, "Reload failed, keeping the current configuration and workers: " + reason)
+            return
+        if cfg.preload_app and old["cfg"].preload_app:
+            self.log.info("preload_app is on: the application code is not re-imported on HUP (use USR2)")
+        self.cfg.on_reload(self)
+        if self.pidfile is not None:
+            self.pidfile.unlink()
+            self.pidfile = None
+        if cfg.pidfile is not None:
+            self.pidfile = Pidfile(cfg.pidfile + (".2" if self.master_pid else ""))
+            self.pidfile.create(self.pid)
+        set_process_title(f"master [{self.proc_name}]")
+
+        old_pids = set(self.workers)
+        new_pids = [self.spawn_worker() for _ in range(self.num_workers)]
+        failure = self._wait_for_boot(new_pids)
+        if failure is not None:
+            for pid in new_pids:
+                if pid in self.workers:
+                    self.retire_worker(pid)
+            self._restore(old, f"Reload failed, keeping the old workers: a new worker exited: {failure}")
+            return
+        for pid in old_pids:
+            if pid in self.workers:
+                self.retire_worker(pid)
+        sock.close_sockets(unused, unlink=True)
+        self.log.info("Reload complete: %d new workers", len(new_pids))
+
+    def _restore(self, old, message):
+        self.log.error("%s", message)
+        sock.close_sockets([lnr for lnr in self.listeners if lnr not in old["listeners"]], unlink=False)
+        self._reset_environ(self.cfg)
+        try:
+            self.log.setup(old["cfg"])
+        except Exception as exc:
+            print(f"Error: restoring the previous logger configuration failed: {exc}", file=sys.stderr, flush=True)
+        self.setup(old["cfg"])
+        self.num_workers = old["num_workers"]
+        self.listeners = old["listeners"]
+
+    def _apply_environ(self, cfg):
+        for key, value in cfg.env.items():
+            os.environ[key] = value
+
+    def _reset_environ(self, cfg):
+        """Undo what `cfg`'s raw_env put into os.environ."""
+        for key in cfg.env:
+            if key in self.environ_orig:
+                os.environ[key] = self.environ_orig[key]
+            else:
+                os.environ.pop(key, None)
+
+    def _wait_for_boot(self, pids):
+        """Wait until every worker in `pids` runs (its heartbeat moved). Returns None on success,
+        or a description of the first boot failure. A worker that has not reported within the
+        deadline (`timeout`, else `graceful_timeout`) is left to the timeout machinery."""
+        pending = set(pids)
+        deadline = time.monotonic() + (self.cfg.timeout or self.cfg.graceful_timeout)
+        while pending and time.monotonic() < deadline:
+            for pid, code in self._reap():
+                if pid in pending:
+                    return "App failed to load." if code == APP_LOAD_ERROR else "Worker failed to boot."
+            pending = {pid for pid in pending if pid in self.workers and not self._has_booted(pid)}
+            if pending:
+                self.murder_workers()
+                time.sleep(REAP_INTERVAL)
+        if pending:
+            self.log.warning("%d new workers have not reported running yet; retiring the old ones", len(pending))
+        return None
+
+    def _has_booted(self, pid):
+        worker = self.workers.get(pid)
+        if worker is None:
+            return False
+        try:
+            return worker.tmp.last_update() != self.boot_marks.get(pid)
+        except (OSError, ValueError):
+            return False
+
+    # --- workers -------------------------------------------------------------------------
+
+    def manage_workers(self):
+        """Spawn workers up to `num_workers`; retire the oldest beyond it."""
+        active = sorted((w for pid, w in self.workers.items() if pid not in self.retiring), key=lambda w: w.age)
+        if len(active) < self.num_workers:
+            self.spawn_workers(self.num_workers - len(active))
+        while len(active) > self.num_workers:
+            self.retire_worker(active.pop(0).pid)
+        count = len(self.workers) - len(self.retiring)
+        if count != self._logged_count:
+            self._logged_count = count
+            self.log.debug(
+                "%s workers", count, extra={"metric": "gunicorn.workers", "value": count, "mtype": "gauge"}
+            )
+
+    def spawn_workers(self, count):
+        for i in range(count):
+            self.spawn_worker()
+            if i + 1 < count:
+                time.sleep(0.1 * random.random())
+
+    def spawn_worker(self):
+        self.worker_age += 1
+        worker = self.worker_class(
+            self.worker_age, self.pid, self.listeners, self.app, self.timeout / 2.0, self.cfg, self.log
+        )
+        self.cfg.pre_fork(self, worker)
+        mark = worker.tmp.last_update()
+        pid = os.fork()
+        if pid != 0:
+            worker.pid = pid
+            self.workers[pid] = worker
+            self.boot_marks[pid] = mark
+            return pid
+        self._run_worker(worker)
+
+    def _run_worker(self, worker):
+        """In the child: boot the worker and exit with a status the master understands."""
+        worker.pid = os.getpid()
+        for sibling in self.workers.values():
+            sibling.tmp.close()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+            signal.signal(sig, _exit_now)
+        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGTTIN, signal.SIGTTOU):
+            signal.signal(sig, signal.SIG_IGN)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        try:
+            set_process_title(f"worker [{self.proc_name}]")
+            self.log.info("Booting worker with pid: %s", worker.pid)
+            if sock.reuse_port_enabled(self.cfg):
+                worker.sockets = sock.worker_sockets(self.listeners, self.cfg, self.log)
+            self.cfg.post_fork(self, worker)
+            worker.init_process()
+            sys.exit(0)
+        except SystemExit as exc:
+            status = exit_status(exc)
+            if status not in (0, WORKER_BOOT_ERROR, APP_LOAD_ERROR) and not worker.booted:
+                self.log.error("Worker (pid:%s) exited with status %s before it booted", worker.pid, status)
+                sys.exit(WORKER_BOOT_ERROR)
+            raise
+        except AppImportError as exc:
+            self.log.error("%s", exc)
+            if self.cfg.errorlog != "-":
+                print(exc, file=sys.stderr, flush=True)
+            sys.exit(APP_LOAD_ERROR)
+        except BaseException as exc:
+            self.log.exception("Exception in worker process")
+            if self.cfg.errorlog != "-":
+                print(exc, file=sys.stderr, flush=True)
+            sys.exit(-1 if worker.booted else WORKER_BOOT_ERROR)
+        finally:
+            self.log.info("Worker exiting (pid: %s)", worker.pid)
+            try:
+                worker.tmp.close()
+                self.cfg.worker_exit(self, worker)
+            except Exception:
+                self.log.warning("Exception during worker exit:\n%s", traceback.format_exc())
+
+    def retire_worker(self, pid):
+        """TERM a worker once; SIGKILL follows if it is still alive after `graceful_timeout`."""
+        if pid in self.retiring:
+            return
+        self.retiring[pid] = time.monotonic() + self.cfg.graceful_timeout
+        self.kill_worker(pid, signal.SIGTERM)
+
+    def kill_workers(self, sig):
+        for pid in list(self.workers):
+            self.kill_worker(pid, sig)
+
+    def kill_worker(self, pid, sig):
+        try:
+            os.kill(pid, sig)
+        except OSError as exc:
+            if exc.errno != errno.ESRCH:
+                raise
+            worker = self.workers.pop(pid, None)
+            self._forget(pid)
+            if worker is not None:
+                try:
+                    worker.tmp.close()
+                    self.cfg.worker_exit(self, worker)
+                except Exception:
+                    self.log.warning("Exception during worker exit:\n%s", traceback.format_exc())
+            return
+        if sig == signal.SIGKILL:
+            self.sigkilled.add(pid)
+
+    def murder_workers(self):
+        """SIGABRT a worker whose heartbeat is older than `timeout`, SIGKILL it if still stale on
+        a later tick; SIGKILL a retired worker that outlived its graceful_timeout."""
+        now = time.monotonic()
+        for pid, worker in list(self.workers.items()):
+            deadline = self.retiring.get(pid)
+            if deadline is not None and now > deadline:
+                self.log.warning("Worker (pid:%s) still running %ss after TERM; killing it", pid, self.cfg.graceful_timeout)
+                self.retiring[pid] = float("inf")
+                self.kill_worker(pid, signal.SIGKILL)
+                continue
+            if not self.timeout:
+                continue
+            try:
+                if now - worker.tmp.last_update() <= self.timeout:
+                    continue
+            except (OSError, ValueError):
+                continue
+            if not worker.aborted:
+                self.log.critical("WORKER TIMEOUT (pid:%s)", pid)
+                worker.aborted = True
+                self.kill_worker(pid, signal.SIGABRT)
+            else:
+                self.kill_worker(pid, signal.SIGKILL)
+
+    def reap_workers(self):
+        """Collect exited workers; halt the server when one could not boot."""
+        for _pid, code in self._reap():
+            if code == APP_LOAD_ERROR:
+                raise HaltServer("App failed to load.", APP_LOAD_ERROR)
+            raise HaltServer("Worker failed to boot.", WORKER_BOOT_ERROR)
+
+    def _reap(self):
+        """waitpid every exited child; returns [(pid, code)] for workers that failed to boot."""
+        failures = []
+        while True:
+            try:
+                wpid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if not wpid:
+                break
+            if wpid == self.reexec_pid:
+                self.reexec_pid = 0
+                continue
+            worker = self.workers.pop(wpid, None)
+            killed_by_us = wpid in self.sigkilled
+            asked_to_stop = wpid in self.retiring
+            self._forget(wpid)
+            if worker is None:
+                self.log.debug("Reaped unknown child process (pid:%s, status:%s)", wpid, status)
+                continue
+            code = None
+            if os.WIFEXITED(status):
+                code = os.WEXITSTATUS(status)
+                if code != 0:
+                    self.log.error("Worker (pid:%s) exited with code %s.", wpid, code)
+            elif os.WIFSIGNALED(status):
+                self._log_signaled(wpid, os.WTERMSIG(status), killed_by_us)
+            if code in (WORKER_BOOT_ERROR, APP_LOAD_ERROR) and not (worker.aborted or asked_to_stop):
+                failures.append((wpid, code))
+            try:
+                worker.tmp.close()
+            except OSError:
+                pass
+            self.cfg.child_exit(self, worker)
+        return failures
+
+    def _log_signaled(self, pid, sig, killed_by_us):
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        if sig == signal.SIGKILL and not killed_by_us:
+            self.log.error("Worker (pid:%s) was sent %s! Perhaps out of memory?", pid, name)
+        elif sig in (signal.SIGTERM, signal.SIGKILL):
+            self.log.info("Worker (pid:%s) was sent %s!", pid, name)
+        else:
+            self.log.warning("Worker (pid:%s) was sent %s!", pid, name)
+
+    def _forget(self, pid):
+        self.retiring.pop(pid, None)
+        self.sigkilled.discard(pid)
+        self.boot_marks.pop(pid, None)
+
+    # --- process setup -------------------------------------------------------------------
+
+    def _daemonize(self):
+        """Detach from the terminal: fork, setsid, fork; stdio to /dev/null unless -R."""
+        if os.fork():
+            os._exit(0)
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        os.umask(0o22)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        if not self.cfg.enable_stdio_inheritance:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+        if devnull > 2:
+            os.close(devnull)
+
+
+def _exit_now(sig, frame):
+    """A stop signal that reaches a worker before it installed its own handlers."""
+    sys.exit(0)
+
+
+def _one_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
