@@ -767,7 +767,7 @@ cdef class RequestParser:
             raise InvalidHTTPVersion(_latin1(v, vlen))
         major = v[5] - 48
         minor = v[7] - 48
-        if major != 1 and not self.permit_unconventional_http_version:
+        if (major != 1 or minor > 1) and not self.permit_unconventional_http_version:
             raise InvalidHTTPVersion((major, minor))
         self.version_major = major
         self.version_minor = minor

@@ -23,7 +23,8 @@ from corn import settings, validators
 from corn.config import ANY_NETWORK, Config, address_allowed
 from corn.errors import ConfigError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(corn.__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(corn.__file__)))  # where corn is imported from
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout holding docs/
 
 # Reviewed: the only defaults in which corn differs from gunicorn 27.0.1, and why.
 DIFFERENT_DEFAULTS = {
@@ -654,7 +655,7 @@ def test_docs_are_the_generated_reference():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "Generated from corn/settings.py; do not edit."
-    with open(os.path.join(ROOT, "docs", "settings.md"), encoding="utf-8") as f:
+    with open(os.path.join(REPO, "docs", "settings.md"), encoding="utf-8") as f:
         stale = "docs/settings.md is stale: run python -m corn.settings > docs/settings.md"
         assert f.read() == result.stdout, stale
 

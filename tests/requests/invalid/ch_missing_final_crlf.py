@@ -1,0 +1,2 @@
+# A body cut after the last chunk.
+error = ChunkMissingTerminator

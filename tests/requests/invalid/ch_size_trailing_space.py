@@ -1,0 +1,2 @@
+# Whitespace after the size is allowed only before an extension.
+error = InvalidChunkSize

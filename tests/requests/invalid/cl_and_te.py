@@ -1,0 +1,2 @@
+# CL.TE
+error = InvalidHeader

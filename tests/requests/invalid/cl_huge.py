@@ -1,0 +1,2 @@
+# corn refuses a length that does not fit in 18 digits.
+error = InvalidHeader

@@ -1,0 +1,2 @@
+# A latin-1 digit-like character is no digit.
+error = InvalidHeader

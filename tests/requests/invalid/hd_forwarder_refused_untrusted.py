@@ -1,0 +1,2 @@
+settings = {'header_map': 'refuse', 'peer_trusted': False}
+error = InvalidHeaderName

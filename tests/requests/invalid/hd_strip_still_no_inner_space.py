@@ -1,0 +1,2 @@
+settings = {'strip_header_spaces': True}
+error = InvalidHeaderName

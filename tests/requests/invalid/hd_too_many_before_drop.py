@@ -1,0 +1,3 @@
+# The count is checked before the field is dropped.
+settings = {'limit_request_fields': 2}
+error = LimitRequestHeaders

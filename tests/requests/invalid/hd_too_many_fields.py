@@ -1,0 +1,2 @@
+settings = {'limit_request_fields': 2}
+error = LimitRequestHeaders

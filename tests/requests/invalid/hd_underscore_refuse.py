@@ -1,0 +1,2 @@
+settings = {'header_map': 'refuse'}
+error = InvalidHeaderName

@@ -1,0 +1,2 @@
+settings = {'proxy_protocol': 'auto', 'proxy_allowed': False}
+error = ForbiddenProxyRequest

@@ -1,0 +1,2 @@
+settings = {'proxy_protocol': 'v2'}
+error = InvalidProxyHeader

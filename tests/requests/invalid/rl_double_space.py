@@ -1,0 +1,2 @@
+# An empty target.
+error = InvalidRequestLine

@@ -1,0 +1,3 @@
+# The token rule stays when permitted.
+settings = {'permit_unconventional_http_method': True}
+error = InvalidRequestMethod

@@ -1,0 +1,2 @@
+# A PROXY line to a server without the PROXY protocol is a bad request line.
+error = InvalidRequestLine

@@ -1,0 +1,2 @@
+settings = {'limit_request_line': 20}
+error = LimitRequestLine

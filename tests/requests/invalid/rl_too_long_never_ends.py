@@ -1,0 +1,2 @@
+# The limit is enforced before the line ends.
+error = LimitRequestLine

@@ -1,0 +1,2 @@
+# Only one empty line may come before the request line.
+error = InvalidRequestLine

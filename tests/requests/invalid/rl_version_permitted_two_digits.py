@@ -1,0 +1,2 @@
+settings = {'permit_unconventional_http_version': True}
+error = InvalidHTTPVersion

@@ -1,0 +1,2 @@
+# TE.CL
+error = InvalidHeader

@@ -1,0 +1,2 @@
+# The coding is judged before the length.
+error = UnsupportedTransferCoding

@@ -1,0 +1,11 @@
+request = {'method': 'POST',
+ 'uri': '/submit',
+ 'path': '/submit',
+ 'query': '',
+ 'fragment': '',
+ 'version': (1, 1),
+ 'headers': [('TRANSFER-ENCODING', 'chunked')],
+ 'body': b'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'
+         b'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'
+         b'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'
+         b'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'}

@@ -1,0 +1,11 @@
+# Scheme headers mean nothing in trailers.
+request = {'method': 'POST',
+ 'uri': '/submit',
+ 'path': '/submit',
+ 'query': '',
+ 'fragment': '',
+ 'version': (1, 1),
+ 'headers': [('TRANSFER-ENCODING', 'chunked')],
+ 'body': b'',
+ 'url_scheme': None,
+ 'trailers': [('X-FORWARDED-PROTO', 'https')]}

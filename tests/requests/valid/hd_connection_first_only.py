@@ -1,0 +1,10 @@
+# Only the first Connection field is read.
+request = {'method': 'GET',
+ 'uri': '/',
+ 'path': '/',
+ 'query': '',
+ 'fragment': '',
+ 'version': (1, 1),
+ 'headers': [('CONNECTION', 'upgrade'), ('CONNECTION', 'close')],
+ 'body': b'',
+ 'should_close': False}

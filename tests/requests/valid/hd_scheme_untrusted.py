@@ -1,0 +1,10 @@
+settings = {'peer_trusted': False}
+request = {'method': 'GET',
+ 'uri': '/',
+ 'path': '/',
+ 'query': '',
+ 'fragment': '',
+ 'version': (1, 1),
+ 'headers': [('X-FORWARDED-PROTO', 'https')],
+ 'body': b'',
+ 'url_scheme': None}

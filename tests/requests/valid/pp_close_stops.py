@@ -1,0 +1,9 @@
+request = [{'method': 'GET',
+  'uri': '/one',
+  'path': '/one',
+  'query': '',
+  'fragment': '',
+  'version': (1, 1),
+  'headers': [('CONNECTION', 'close')],
+  'body': b'',
+  'should_close': True}]

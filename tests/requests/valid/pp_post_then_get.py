@@ -1,0 +1,17 @@
+# The body ends where Content-Length says, whatever it holds.
+request = [{'method': 'POST',
+  'uri': '/submit',
+  'path': '/submit',
+  'query': '',
+  'fragment': '',
+  'version': (1, 1),
+  'headers': [('CONTENT-LENGTH', '4')],
+  'body': b'GET '},
+ {'method': 'GET',
+  'uri': '/after',
+  'path': '/after',
+  'query': '',
+  'fragment': '',
+  'version': (1, 1),
+  'headers': [('HOST', 'example.com')],
+  'body': b''}]

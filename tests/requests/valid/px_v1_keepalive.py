@@ -1,0 +1,20 @@
+# The PROXY information holds for the whole connection.
+settings = {'proxy_protocol': 'v1'}
+request = [{'method': 'GET',
+  'uri': '/1',
+  'path': '/1',
+  'query': '',
+  'fragment': '',
+  'version': (1, 1),
+  'headers': [('HOST', 'example.com')],
+  'body': b'',
+  'proxy_info': ('TCP4', '192.168.0.1', 56324, '192.168.0.11', 443)},
+ {'method': 'GET',
+  'uri': '/2',
+  'path': '/2',
+  'query': '',
+  'fragment': '',
+  'version': (1, 1),
+  'headers': [('HOST', 'example.com')],
+  'body': b'',
+  'proxy_info': ('TCP4', '192.168.0.1', 56324, '192.168.0.11', 443)}]

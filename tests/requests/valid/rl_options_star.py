@@ -1,0 +1,9 @@
+# asterisk-form with OPTIONS.
+request = {'method': 'OPTIONS',
+ 'uri': '*',
+ 'path': '*',
+ 'query': '',
+ 'fragment': '',
+ 'version': (1, 1),
+ 'headers': [('HOST', 'example.com')],
+ 'body': b''}

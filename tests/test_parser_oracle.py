@@ -1,0 +1,151 @@
+"""The request corpus through gunicorn 27.0.1's own Python parser, compared with corn's answer.
+
+gunicorn is the compatibility oracle: for every case both must give the same requests (method,
+target and its parts, version, fields, body, trailers, keep-alive, 100-continue, scheme, PROXY
+information) or an error of the same class name. A difference fails the test unless the case is
+listed in DIVERGENCES with the reason corn answers otherwise, and a listed case that no longer
+differs fails too, so the table stays true.
+
+gunicorn reads from an in-memory source one byte per read: its checks on a head still incomplete
+(bare LF, the whole-head size, the chunk-size line bound) then run at every byte, as corn's do,
+whatever the split.
+"""
+
+import pytest
+
+gunicorn_config = pytest.importorskip("gunicorn.config")
+gunicorn_parser = pytest.importorskip("gunicorn.http.parser")
+
+from corn import http_errors  # noqa: E402
+from parser_corpus import load_cases, run  # noqa: E402
+
+CASES = load_cases()
+UNTRUSTED_PEER = ("192.0.2.10", 40000)  # in neither allow list by default
+
+DIVERGENCES = {
+    "invalid/rl_version_12": (
+        "gunicorn accepts any HTTP/1.x; corn accepts 1.0 and 1.1 only unless "
+        "permit_unconventional_http_version, so it never answers with a status line it does not speak."
+    ),
+    "invalid/cl_huge": (
+        "gunicorn takes any number of digits, so the body only ends with the connection; corn refuses "
+        "a Content-Length of more than 18 digits at once (it must fit in 64 bits)."
+    ),
+    "invalid/ch_size_overflow": (
+        "gunicorn takes any number of hex digits and reads data until the connection ends; corn "
+        "refuses a chunk size of more than 15 significant hex digits so the size can never overflow."
+    ),
+    "invalid/px_v1_port_plus": (
+        "gunicorn reads PROXY v1 ports with int(), which also takes '+80' and '8_0'; corn wants "
+        "decimal digits."
+    ),
+}
+
+# Errors whose class is the same in both but whose status corn fixes (reference quirks).
+STATUS_FIXES = {
+    "UnsupportedTransferCoding": (501, "Not Implemented"),
+    "InvalidProxyHeader": (400, "Bad Request"),
+    "ConfigurationProblem": (500, "Internal Server Error"),
+}
+
+
+def gunicorn_setup(settings):
+    cfg = gunicorn_config.Config()
+    cfg.set("http_parser", "python")
+    trusted = settings.get("peer_trusted", True)
+    allowed = settings.get("proxy_allowed", True)
+    for name, value in settings.items():
+        if name not in ("peer_trusted", "proxy_allowed"):
+            cfg.set(name, value)
+    if trusted and allowed:
+        return cfg, None  # like a unix socket peer: trusted for both
+    if trusted:
+        cfg.set("forwarded_allow_ips", "*")
+    if allowed:
+        cfg.set("proxy_allow_ips", "*")
+    return cfg, UNTRUSTED_PEER
+
+
+def gunicorn_outcome(case):
+    cfg, peer = gunicorn_setup(case.settings)
+    source = [case.data[i : i + 1] for i in range(len(case.data))]
+    parser = gunicorn_parser.RequestParser(cfg, source, peer)
+    requests = []
+    try:
+        for _ in range(20):
+            try:
+                req = next(parser)
+            except StopIteration:
+                break
+            body = req.body.read()
+            info = req.proxy_protocol_info
+            requests.append({
+                "method": req.method,
+                "uri": req.uri,
+                "path": req.path,
+                "query": req.query,
+                "fragment": req.fragment,
+                "version": req.version,
+                "headers": [tuple(h) for h in req.headers],
+                "body": body,
+                "trailers": [tuple(h) for h in req.trailers],
+                "should_close": req.should_close(),
+                "expect_continue": req._expected_100_continue,
+                "url_scheme": req.scheme,
+                "proxy_info": None if info is None else (
+                    info["proxy_protocol"], info["client_addr"], info["client_port"],
+                    info["proxy_addr"], info["proxy_port"]),
+            })
+    except Exception as exc:  # the oracle's answer is the class name
+        return type(exc).__name__
+    return requests
+
+
+def corn_outcome(case):
+    try:
+        requests, _ = run(case.settings, [case.data])
+    except (http_errors.HTTPParseError, http_errors.NoMoreData) as exc:
+        return type(exc).__name__
+    for number, request in enumerate(requests):
+        if request["url_scheme"] is None:
+            request["url_scheme"] = "http"  # gunicorn's default for a plain connection
+        if number > 0:
+            request["proxy_info"] = None  # gunicorn's parser keeps it on the first request only
+    return requests
+
+
+def differences(case):
+    want, got = gunicorn_outcome(case), corn_outcome(case)
+    if isinstance(want, str) or isinstance(got, str):
+        return [] if want == got else [f"gunicorn {want!r}, corn {got!r}"]
+    if len(want) != len(got):
+        return [f"gunicorn parsed {len(want)} requests, corn {len(got)}"]
+    found = []
+    for number, (a, b) in enumerate(zip(want, got)):
+        for key in a:
+            if a[key] != b[key]:
+                found.append(f"request {number} {key}: gunicorn {a[key]!r}, corn {b[key]!r}")
+    return found
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_same_answer_as_gunicorn(case):
+    found = differences(case)
+    if case.name in DIVERGENCES:
+        assert found, f"{case.name} is listed as a divergence but corn now answers as gunicorn does"
+    else:
+        assert not found, "; ".join(found)
+
+
+def test_divergences_name_real_cases():
+    names = {case.name for case in CASES}
+    assert set(DIVERGENCES) <= names
+    assert all(reason.strip() for reason in DIVERGENCES.values())
+
+
+@pytest.mark.parametrize("name, status", sorted(STATUS_FIXES.items()))
+def test_quirky_statuses_are_fixed(name, status):
+    """gunicorn answers these with an odd status line (reference 3.10); corn with the right one."""
+    cls = getattr(http_errors, name)
+    assert (cls.status_code, cls.reason) == status
+    assert http_errors.error_response(cls("x")).startswith(f"HTTP/1.1 {status[0]} {status[1]}\r\n".encode())
