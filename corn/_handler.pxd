@@ -21,6 +21,9 @@ cdef class ConnectionHandler:
     cdef bint access_enabled
     cdef object access_log             # log.access, looked up once
     cdef double keepalive              # idle wait for the next request on a kept-alive connection
+    cdef double header_timeout         # deadline for a whole request head (0: none)
+    cdef bint use_sendfile             # wsgi.file_wrapper bodies go out with os.sendfile
+    cdef object wait_write             # worker.wait_write(fd, timeout): block until fd is writable
     cdef double timeout                # deadline of each read or write inside a request
     cdef object forwarded_allow        # callable(addr) -> bool: is the peer trusted
     cdef object proxy_allow            # callable(addr) -> bool: may the peer send a PROXY header
@@ -30,6 +33,7 @@ cdef class ConnectionHandler:
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1
     cdef dict _environ(self, Connection conn, RequestParser parser, Body body)
     cdef int _refuse(self, Connection conn, exc) except -1
+    cdef int _log_length_mismatch(self, RequestParser parser, Response resp) except -1
     cdef int _server_from_host(self, dict environ, host) except -1
 
 
@@ -43,6 +47,7 @@ cdef class Connection:
     cdef str remote_addr               # REMOTE_ADDR ("" for a unix socket peer)
     cdef str remote_port               # REMOTE_PORT, or None for a unix socket peer
     cdef double timeout_now            # the socket timeout currently set, to skip needless calls
+    cdef double head_deadline          # monotonic time by which the first request head must be in
     cdef bytearray buf                 # the receive buffer, reused for every request
     cdef Py_ssize_t start              # unconsumed bytes are buf[start:end]
     cdef Py_ssize_t end
@@ -80,9 +85,11 @@ cdef class Response:
     cdef bint no_body                  # HEAD, 1xx, 204, 304
     cdef bint keep_alive               # the request allows keeping the connection
     cdef long long length              # Content-Length from the app, or -1
+    cdef bint overflow                 # the app wrote more than its Content-Length
     cdef public long long sent         # body bytes sent
 
     cdef bytes _head(self)
     cdef int _write(self, data) except -1
     cdef bint head_request
     cdef int finish(self) except -1
+    cdef int send_file(self, wrapper, object wait_write, double timeout) except -1

@@ -34,7 +34,10 @@ from urllib.parse import unquote_to_bytes
 
 from corn import SERVER, SERVER_SOFTWARE
 from corn.filewrapper import FileWrapper
-from corn.http_errors import ConfigurationProblem, HTTPParseError, NoMoreData, error_response
+from corn.http_errors import (
+    ConfigurationProblem, HTTPParseError, NoMoreData, RequestHeadTimeout, error_response,
+)
+from corn.sendfile import send_file
 
 cdef object socket_timeout = socket.timeout
 cdef object monotonic = time.monotonic
@@ -406,10 +409,28 @@ cdef class Response:
             kept.append((name, value.strip(" \t")))
         self.status = status
         self.status_code = int(status[:3])
+        if self.status_code < 200 or self.status_code == 204:
+            # RFC 9110 section 8.6: no Content-Length on 1xx and 204
+            kept = [(name, value) for name, value in kept if name.lower() != "content-length"]
+            self.length = -1
         self.headers = kept
         self.started = True
         self.no_body = self.head_request or self.status_code < 200 or self.status_code in (204, 304)
         return self.write
+
+    def early_hints(self, headers):
+        """wsgi.early_hints: a 103 response ahead of the real one (HTTP/1.1 only, before the head)."""
+        cdef list parts
+        if self.headers_sent or self.version != "HTTP/1.1":
+            return
+        parts = ["HTTP/1.1 103 Early Hints\r\n"]
+        for name, value in headers:
+            if not isinstance(name, str) or not is_token(name) or not isinstance(value, str) \
+                    or not is_field_value(value):
+                raise ValueError(f"invalid early hint header {name!r}")
+            parts.append(f"{name}: {value}\r\n")
+        parts.append("\r\n")
+        self.conn.send("".join(parts).encode("latin-1"))
 
     def write(self, data):
         self._write(data)
@@ -453,6 +474,7 @@ cdef class Response:
             n = <Py_ssize_t>(self.length - self.sent)
             data = data[:n]
             self.conn.must_close = True
+            self.overflow = True
         if not self.headers_sent:
             if n == 0:
                 return 0
@@ -469,6 +491,32 @@ cdef class Response:
             self.conn.send(data)
         self.sent += n
         return 0
+
+    cdef int send_file(self, wrapper, object wait_write, double timeout) except -1:
+        """The body of a wsgi.file_wrapper response with os.sendfile; 0 when the file cannot be
+        sent that way (no real descriptor), and the caller iterates it instead."""
+        cdef long long offset, count
+        cdef bytes head
+        try:
+            fd = wrapper.filelike.fileno()
+            offset = wrapper.filelike.tell()
+            count = os.fstat(fd).st_size - offset
+        except (AttributeError, OSError, ValueError):
+            return 0
+        if count < 0:
+            count = 0
+        if self.length >= 0:
+            if self.length < count:
+                count = self.length
+        elif not self.no_body:
+            self.length = count
+            self.headers.append(("Content-Length", str(count)))
+        self.conn.send(self._head())
+        if self.no_body or count == 0:
+            return 1
+        self.sent = send_file(self.conn.sock, fd, offset, count, wait_write, timeout)
+        wrapper.filelike.seek(offset + self.sent)
+        return 1
 
     cdef int finish(self) except -1:
         """After the app's iterable is exhausted: send what is still owed."""
@@ -497,6 +545,9 @@ cdef class ConnectionHandler:
         self.worker = worker
         self.unix_listener = not isinstance(sockname, tuple)
         self.keepalive = float(cfg.keepalive)
+        self.header_timeout = float(cfg.header_timeout)
+        self.use_sendfile = cfg.sendfile is not False and not cfg.is_ssl
+        self.wait_write = worker.wait_write
         self.timeout = float(cfg.timeout) if cfg.timeout > 0 else 0.0
         self.force_close = cfg.keepalive <= 0 or not multithread
         self.access_enabled = bool(getattr(log, "access_enabled", False))
@@ -538,6 +589,8 @@ cdef class ConnectionHandler:
     def handle(self, sock, addr):
         """Serve one connection until it closes; the only entry point from the worker."""
         cdef Connection conn = Connection(sock, addr)
+        if self.header_timeout > 0:
+            conn.head_deadline = monotonic() + self.header_timeout
         try:
             self._serve(conn)
         except (socket_timeout, NoMoreData, ConnectionError):
@@ -571,6 +624,8 @@ cdef class ConnectionHandler:
         cdef dict environ
         cdef object result = None
         cdef double started = 0.0
+        cdef double deadline = conn.head_deadline if parser.first_request else 0.0
+        cdef double left
         parser.reset()
         try:
             while True:
@@ -578,13 +633,24 @@ cdef class ConnectionHandler:
                     head_end = parser.parse_head(conn.buf, conn.start, conn.end)
                     if head_end >= 0:
                         break
+                    if deadline == 0.0 and self.header_timeout > 0:
+                        deadline = monotonic() + self.header_timeout
+                if deadline > 0.0:
+                    left = deadline - monotonic()
+                    if left <= 0.0:
+                        raise RequestHeadTimeout(self.header_timeout)
+                    conn.set_timeout(left if self.timeout <= 0.0 or left < self.timeout else self.timeout)
+                elif conn.end > conn.start or parser.first_request:
                     conn.set_timeout(self.timeout)
-                elif not parser.first_request:
-                    conn.set_timeout(self.keepalive)
                 else:
-                    conn.set_timeout(self.timeout)
-                if conn.fill() == 0:
-                    return 0  # closed between requests, or in the middle of a head: nothing to answer
+                    conn.set_timeout(self.keepalive)  # idle between two requests
+                try:
+                    if conn.fill() == 0:
+                        return 0  # closed between requests, or in the middle of a head: nothing to answer
+                except socket_timeout:
+                    if deadline > 0.0 and deadline - monotonic() <= 0.001:
+                        raise RequestHeadTimeout(self.header_timeout)
+                    raise
         except HTTPParseError as exc:
             return self._refuse(conn, exc)
         conn.set_timeout(self.timeout)
@@ -600,12 +666,17 @@ cdef class ConnectionHandler:
             environ = self._environ(conn, parser, body)
         except HTTPParseError as exc:
             return self._refuse(conn, exc)
+        environ["wsgi.early_hints"] = resp.early_hints
         try:
             result = self.app(environ, resp.start_response)
             try:
-                for data in result:
-                    resp._write(data)
+                if not (type(result) is FileWrapper and self.use_sendfile and resp.started
+                        and not resp.headers_sent and resp.send_file(result, self.wait_write, self.timeout)):
+                    for data in result:
+                        resp._write(data)
                 resp.finish()
+                if conn.must_close:
+                    self._log_length_mismatch(parser, resp)
             finally:
                 if hasattr(result, "close"):
                     result.close()
@@ -697,6 +768,15 @@ cdef class ConnectionHandler:
             name, port = host, ("443" if environ["wsgi.url_scheme"] == "https" else "80")
         environ["SERVER_NAME"] = name
         environ["SERVER_PORT"] = port
+        return 0
+
+    cdef int _log_length_mismatch(self, RequestParser parser, Response resp) except -1:
+        if resp.overflow:
+            self.log.warning("%s %s: the application sent more than its Content-Length (%d); "
+                             "the excess was dropped and the connection closed", parser.method, parser.uri, resp.length)
+        elif 0 <= resp.sent < resp.length and not resp.no_body:
+            self.log.warning("%s %s: the application sent %d of its Content-Length %d bytes; "
+                             "the connection was closed", parser.method, parser.uri, resp.sent, resp.length)
         return 0
 
     cdef int _refuse(self, Connection conn, exc) except -1:

@@ -71,6 +71,10 @@ cdef class RequestParser:
     cdef bint _pend_underscore        # the name holds '_' (header_map / forwarder_headers)
     cdef Py_ssize_t _pend_size        # bytes of the field so far, CRLFs included
     cdef bint _folding                # the line being scanned continues the pending field
+    cdef object _pend_field           # the cached (NAME, value) tuple the pending field repeats
+    cdef list _field_cache            # known name id -> the (NAME, value) tuple last kept; a
+                                      # keep-alive client repeats most fields, and the tuple is
+                                      # reused when the value is byte for byte the same
 
     # --- per request: header policy bookkeeping ---------------------------------------------
     cdef Py_ssize_t _kept             # fields kept in `headers` (limit_request_fields)

@@ -19,6 +19,7 @@ cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_Check, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUnicode_New
+from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 
 import socket
@@ -79,6 +80,7 @@ cdef enum:
     C_UNCONVENTIONAL = 8   # refused in a method unless permit_unconventional_http_method: a-z, '#'
     C_QDTEXT = 16      # quoted-string text: HTAB, SP, 0x21, 0x23-0x5B, 0x5D-0x7E, obs-text
     C_QPAIR = 32       # may follow a backslash in a quoted-string: HTAB, SP, VCHAR, obs-text
+    C_UNDERSCORE = 64  # '_': a field name holding it is subject to header_map
 
 cdef unsigned char char_class[256]
 cdef unsigned char char_lower[256]
@@ -104,6 +106,8 @@ cdef void _init_tables() noexcept:
             char_class[c] |= C_UNCONVENTIONAL
         if c == 9 or c == 32 or c == 33 or (35 <= c <= 91) or (93 <= c <= 126) or c >= 128:
             char_class[c] |= C_QDTEXT
+        if c == 95:
+            char_class[c] |= C_UNDERSCORE
         if 65 <= c <= 90:
             char_lower[c] = c + 32
         if 97 <= c <= 122:
@@ -157,17 +161,16 @@ cdef Py_ssize_t known_len[KNOWN_MAX]
 cdef short known_slot[KNOWN_SLOTS]  # hash slot -> id + 1, 0 when empty
 
 
-cdef inline unsigned int _hash_step(unsigned int h, unsigned char lower_c) noexcept:
-    return h * 31 + lower_c
-
-
-cdef inline unsigned int _slot_of(unsigned int h) noexcept:
-    return (h ^ (h >> 9)) & (KNOWN_SLOTS - 1)
+cdef inline unsigned int _name_slot(const unsigned char* p, Py_ssize_t n) noexcept:
+    """The first hash slot of a field name (n > 0): from its length and its first, middle and last
+    bytes, any case, so scanning the name costs nothing more."""
+    return (<unsigned int>n * 37 + char_lower[p[0]] * 11 + char_lower[p[n >> 1]] * 5
+            + char_lower[p[n - 1]]) & (KNOWN_SLOTS - 1)
 
 
 cdef void _init_known() except *:
     cdef Py_ssize_t i, j
-    cdef unsigned int h, slot
+    cdef unsigned int slot
     cdef bytes low
     if len(KNOWN_NAMES) > KNOWN_MAX:
         raise RuntimeError("too many known field names")
@@ -179,10 +182,7 @@ cdef void _init_known() except *:
         known_lower.append(low)
         known_ptr[i] = <const unsigned char*>PyBytes_AS_STRING(low)
         known_len[i] = len(low)
-        h = 0
-        for j in range(len(low)):
-            h = _hash_step(h, known_ptr[i][j])
-        slot = _slot_of(h)
+        slot = _name_slot(known_ptr[i], known_len[i])
         while known_slot[slot]:
             slot = (slot + 1) & (KNOWN_SLOTS - 1)
         known_slot[slot] = <short>(i + 1)
@@ -191,21 +191,37 @@ cdef void _init_known() except *:
 _init_known()
 
 
-cdef inline int _known_id(const unsigned char* p, Py_ssize_t n, unsigned int h) noexcept:
+cdef inline bint _same_name(const unsigned char* p, const unsigned char* k, Py_ssize_t n) noexcept:
+    """p[:n], a token, equals the known lower-case name k[:n] in any case. Setting bit 0x20 lowers
+    ASCII letters and leaves digits and '-' alone; the only other token bytes it changes ('^',
+    '_') become bytes no known name holds. Eight bytes at a time, the last eight overlapping."""
+    cdef uint64_t a, b
+    cdef Py_ssize_t i = 0
+    if n < 8:
+        while i < n:
+            if (p[i] | 0x20) != k[i]:
+                return False
+            i += 1
+        return True
+    while i + 8 < n:
+        memcpy(&a, p + i, 8)
+        memcpy(&b, k + i, 8)
+        if (a | 0x2020202020202020ULL) != b:
+            return False
+        i += 8
+    memcpy(&a, p + n - 8, 8)
+    memcpy(&b, k + n - 8, 8)
+    return (a | 0x2020202020202020ULL) == b
+
+
+cdef inline int _known_id(const unsigned char* p, Py_ssize_t n) noexcept:
     """The id of the field name p[:n] (any case) in KNOWN_NAMES, or -1."""
-    cdef unsigned int slot = _slot_of(h)
+    cdef unsigned int slot = _name_slot(p, n)
     cdef int ident
-    cdef Py_ssize_t i
-    cdef const unsigned char* k
     while known_slot[slot]:
         ident = known_slot[slot] - 1
-        if known_len[ident] == n:
-            k = known_ptr[ident]
-            i = 0
-            while i < n and char_lower[p[i]] == k[i]:
-                i += 1
-            if i == n:
-                return ident
+        if known_len[ident] == n and _same_name(p, known_ptr[ident], n):
+            return ident
         slot = (slot + 1) & (KNOWN_SLOTS - 1)
     return -1
 
@@ -302,22 +318,61 @@ cdef inline Py_ssize_t _line_floor(const unsigned char* last, Py_ssize_t m) noex
 
 # --- field lines, shared by the head and the trailer section -------------------------------------
 
+cdef inline Py_ssize_t _value_scan(const unsigned char* p, Py_ssize_t n, bint* ascii) noexcept:
+    """The index of the first byte not allowed in a field value (RFC 9110 5.5: CTLs but HTAB, and
+    DEL), or n. Eight bytes at a time while they hold no byte below 0x20 and no DEL; `ascii` tells
+    whether every byte before the returned index is below 0x80."""
+    cdef Py_ssize_t i = 0
+    cdef uint64_t w, high = 0
+    cdef unsigned char c
+    while i + 8 <= n:
+        memcpy(&w, p + i, 8)
+        if (((w - 0x2020202020202020ULL) | ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL))
+                & ~w & 0x8080808080808080ULL):
+            break
+        high |= w
+        i += 8
+    while i < n:
+        c = p[i]
+        if not (char_class[c] & C_FIELD):
+            break
+        high |= c
+        i += 1
+    ascii[0] = (high & 0x8080808080808080ULL) == 0
+    return i
+
+
+cdef inline str _value_str(const unsigned char* p, Py_ssize_t n, bint ascii):
+    if ascii:
+        return _ascii(p, n)
+    return _latin1(p, n)
+
+
+cdef bint _lower_is(str value, const char* lower, Py_ssize_t n) noexcept:
+    """value, compared case-insensitively in ASCII, equals lower[:n] (already lower-case)."""
+    cdef Py_ssize_t i
+    cdef const unsigned char* d
+    if len(value) != n:
+        return False
+    d = <const unsigned char*>PyUnicode_1BYTE_DATA(value)
+    for i in range(n):
+        if char_lower[d[i]] != <unsigned char>lower[i]:
+            return False
+    return True
+
+
 cdef int _split_field(const unsigned char* p, Py_ssize_t n, bint strip_spaces,
                       Py_ssize_t* name_len, Py_ssize_t* value_start, Py_ssize_t* value_end,
-                      unsigned int* name_hash, bint* underscore) except -1:
+                      bint* underscore, bint* ascii) except -1:
     """Split one complete field line (CRLF excluded) into name and stripped value, checking the
     name token (RFC 9110 5.1) and the value characters (RFC 9110 5.5)."""
     cdef Py_ssize_t i = 0, colon, j
-    cdef unsigned int h = 0
-    cdef bint under = False
-    cdef unsigned char c
+    cdef unsigned char cls, seen = 0
     while i < n:
-        c = p[i]
-        if not (char_class[c] & C_TOKEN):
+        cls = char_class[p[i]]
+        if not (cls & C_TOKEN):
             break
-        h = _hash_step(h, char_lower[c])
-        if c == 95:
-            under = True
+        seen |= cls
         i += 1
     if i < n and p[i] == 58 and i > 0:
         colon = i
@@ -341,8 +396,7 @@ cdef int _split_field(const unsigned char* p, Py_ssize_t n, bint strip_spaces,
         else:
             raise InvalidHeaderName(_latin1(p, colon))
     name_len[0] = i
-    name_hash[0] = h
-    underscore[0] = under
+    underscore[0] = (seen & C_UNDERSCORE) != 0
     i = colon + 1
     j = n
     while i < j and _is_ws(p[i]):
@@ -351,15 +405,13 @@ cdef int _split_field(const unsigned char* p, Py_ssize_t n, bint strip_spaces,
         j -= 1
     value_start[0] = i
     value_end[0] = j
-    while i < j:
-        if not (char_class[p[i]] & C_FIELD):
-            raise InvalidHeader(_ascii_upper(p, name_len[0]))
-        i += 1
+    if _value_scan(p + i, j - i, ascii) != j - i:
+        raise InvalidHeader(_ascii_upper(p, name_len[0]))
     return 0
 
 
-cdef inline str _field_name(const unsigned char* p, Py_ssize_t n, unsigned int h, int* ident):
-    cdef int k = _known_id(p, n, h)
+cdef inline str _field_name(const unsigned char* p, Py_ssize_t n, int* ident):
+    cdef int k = _known_id(p, n)
     ident[0] = k
     if k >= 0:
         return <str>known_str[k]
@@ -373,11 +425,10 @@ cdef str _fold_part(const unsigned char* p, Py_ssize_t n, str name):
         i += 1
     while j > i and _is_ws(p[j - 1]):
         j -= 1
-    cdef Py_ssize_t k
-    for k in range(i, j):
-        if not (char_class[p[k]] & C_FIELD):
-            raise InvalidHeader(name)
-    return _latin1(p + i, j - i)
+    cdef bint ascii
+    if _value_scan(p + i, j - i, &ascii) != j - i:
+        raise InvalidHeader(name)
+    return _value_str(p + i, j - i, ascii)
 
 
 # --- the request head ----------------------------------------------------------------------------
@@ -485,6 +536,7 @@ cdef class RequestParser:
         self.first_request = True
         self.peer_host = None
         self.proxy_info = None
+        self._field_cache = [None] * KNOWN_MAX
         self.reset()
 
     cpdef reset(self):
@@ -496,6 +548,7 @@ cdef class RequestParser:
         self._head_start = 0
         self._pend_name = None
         self._pend_value = None
+        self._pend_field = None
         self._pend_id = -1
         self._pend_underscore = False
         self._pend_size = 0
@@ -851,18 +904,31 @@ cdef class RequestParser:
 
     cdef int _start_field(self, const unsigned char* p, Py_ssize_t n) except -1:
         cdef Py_ssize_t name_len, vs, ve
-        cdef unsigned int h
-        cdef bint under
+        cdef bint under, ascii
         cdef int ident
-        _split_field(p, n, self.strip_header_spaces, &name_len, &vs, &ve, &h, &under)
-        self._pend_name = _field_name(p, name_len, h, &ident)
+        cdef tuple last
+        cdef str last_value
+        _split_field(p, n, self.strip_header_spaces, &name_len, &vs, &ve, &under, &ascii)
+        self._pend_name = _field_name(p, name_len, &ident)
         self._pend_id = ident
         self._pend_underscore = under
-        self._pend_value = _latin1(p + vs, ve - vs)
         self._pend_size = n + 2
+        self._pend_field = None
+        if ident >= 0:
+            # a keep-alive client repeats most fields: reuse the tuple when the value is the same
+            last = <tuple>self._field_cache[ident]
+            if last is not None:
+                last_value = <str>last[1]
+                if (len(last_value) == ve - vs
+                        and memcmp(PyUnicode_1BYTE_DATA(last_value), p + vs, ve - vs) == 0):
+                    self._pend_value = last_value
+                    self._pend_field = last
+                    return 0
+        self._pend_value = _value_str(p + vs, ve - vs, ascii)
         return 0
 
     cdef int _continue_field(self, const unsigned char* p, Py_ssize_t n) except -1:
+        self._pend_field = None
         self._pend_value = self._pend_value + " " + _fold_part(p, n, self._pend_name)
         self._pend_size += n + 2
         return 0
@@ -886,7 +952,7 @@ cdef class RequestParser:
                 self._seen |= SEEN_CONTENT_TYPE
             elif ident == H_EXPECT:
                 # RFC 9110 10.1.1: 100-continue is the only expectation; ignored on HTTP/1.0
-                if value.lower() != "100-continue":
+                if not _lower_is(value, b"100-continue", 12):
                     raise ExpectationFailed(value)
                 if self.version_major > 1 or (self.version_major == 1 and self.version_minor >= 1):
                     self.expect_continue = True
@@ -914,13 +980,22 @@ cdef class RequestParser:
                 return 0
             else:
                 raise InvalidHeaderName(name)
-        self.headers.append((name, value))
+        field = self._pend_field
+        if field is None:
+            field = (name, value)
+            if ident >= 0:
+                self._field_cache[ident] = field
+        self.headers.append(field)
         self._kept += 1
         if ident == H_CONTENT_LENGTH or ident == H_TRANSFER_ENCODING:
             self._note_framing(ident, value)
         elif ident == H_CONNECTION and self._connection == 0:
-            lowered = value.lower()
-            self._connection = 1 if lowered == "close" else 2 if lowered == "keep-alive" else 3
+            if _lower_is(value, b"close", 5):
+                self._connection = 1
+            elif _lower_is(value, b"keep-alive", 10):
+                self._connection = 2
+            else:
+                self._connection = 3
         return 0
 
     cdef int _note_framing(self, int name_id, str value) except -1:
@@ -1273,8 +1348,7 @@ cdef class ChunkedDecoder:
         cdef bytes section = bytes(self._line)
         cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(section)
         cdef Py_ssize_t n = len(section), ls = 0, le, name_len, vs, ve, size
-        cdef unsigned int h
-        cdef bint under
+        cdef bint under, ascii
         cdef int ident
         cdef list fields = []
         cdef bint content_type = False
@@ -1283,11 +1357,11 @@ cdef class ChunkedDecoder:
             le = (<const unsigned char*>memchr(p + ls, 10, n - ls)) - p - 1
             if len(fields) >= self._max_fields:
                 raise LimitRequestHeaders("limit request headers fields")
-            _split_field(p + ls, le - ls, self._strip_spaces, &name_len, &vs, &ve, &h, &under)
-            name = _field_name(p + ls, name_len, h, &ident)
+            _split_field(p + ls, le - ls, self._strip_spaces, &name_len, &vs, &ve, &under, &ascii)
+            name = _field_name(p + ls, name_len, &ident)
             if 0 <= ident <= H_TE:
                 raise InvalidHeaderName(name)
-            value = _latin1(p + ls + vs, ve - vs)
+            value = _value_str(p + ls + vs, ve - vs, ascii)
             size = le - ls + 2
             ls = le + 2
             while ls < n and _is_ws(p[ls]):

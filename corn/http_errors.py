@@ -122,11 +122,21 @@ class InvalidSchemeHeaders(HTTPParseError):
 
 
 class ConfigurationProblem(HTTPParseError):
-    status_code = 500
-    reason = "Internal Server Error"
+    """The request path is outside SCRIPT_NAME: the client asked for something this app does not
+    serve, so corn answers 400 (gunicorn sends a "500 Bad Request" status line)."""
 
     def __init__(self, msg):
         super().__init__(f"Configuration problem: {msg}")
+
+
+class RequestHeadTimeout(HTTPParseError):
+    """The request head did not arrive whole within `header_timeout` (a trickling client)."""
+
+    status_code = 408
+    reason = "Request Timeout"
+
+    def __init__(self, seconds):
+        super().__init__(f"Request head not received within {seconds:g}s")
 
 
 def error_response(exc):

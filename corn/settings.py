@@ -351,6 +351,14 @@ More are answered with 431.""",
 
 Longer fields are answered with 431. The odd flag spelling is gunicorn's.""",
     ),
+    _int(
+        "header_timeout", SECURITY, ("--header-timeout",), 20,
+        doc="""Seconds a client gets to send a whole request head, from its first byte (from the accept,
+for the first request of a connection); 0 disables the deadline. corn's own setting.
+
+A client that trickles its head slower than that is answered with 408 and disconnected, and the
+error log says so: one such client costs a greenlet and a buffer until then, never a worker.""",
+    ),
     # --- Debugging --------------------------------------------------------------------------
     _flag(
         "reload", DEBUGGING, "--reload",

@@ -159,12 +159,14 @@ def _remove_stale_socket(path):
     try:
         probe.settimeout(1.0)
         probe.connect(path)
-    except OSError:
-        os.remove(path)
-    else:
-        raise OSError(errno.EADDRINUSE, f"another process is listening on {path!r}")
+    except ConnectionRefusedError:
+        os.remove(path)  # nobody listens: a leftover of a server that is gone
+        return
+    except OSError as exc:  # a full backlog, no permission: someone may be there
+        raise OSError(errno.EADDRINUSE, f"{path!r} may be in use ({exc.strerror or exc})") from exc
     finally:
         probe.close()
+    raise OSError(errno.EADDRINUSE, f"another process is listening on {path!r}")
 
 
 def _is_listening(sock):

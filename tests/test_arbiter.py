@@ -270,7 +270,7 @@ def test_hup_rereads_the_config_file(corn_server, tmp_path):
 
 def test_hup_with_a_broken_config_keeps_the_workers(corn_server, tmp_path):
     conf = write_config(tmp_path, "workers = 2\n")
-    server = corn_server("basic:app", "-c", conf)
+    server = corn_server("basic:app", "-c", conf, workers=2)
     before = server.booted_workers()
     with open(conf, "w") as f:
         f.write("workers = = 3\n")
@@ -284,18 +284,26 @@ def test_hup_with_an_app_that_no_longer_imports_keeps_the_old_workers(corn_serve
     app_dir = tmp_path / "code"
     app_dir.mkdir()
     module = app_dir / "changing_app.py"
-    module.write_text("def app(environ, start_response):\n"
-                      "    start_response('200 OK', [('Content-Length', '2')])\n    return [b'v1']\n")
+    module.write_text("import os\n"
+                      "def app(environ, start_response):\n"
+                      "    start_response('200 OK', [])\n    return [b'v1 %d' % os.getpid()]\n")
     server = corn_server("changing_app:app", "-w", "2", "--pythonpath", str(app_dir),
                          env={"PYTHONDONTWRITEBYTECODE": "1"})
     before = server.booted_workers()
+    served = set()
+
+    def both_loaded():  # "Booting worker" is logged before the app loads: wait until both answered
+        served.add(int(http_request(server.port, "GET", "/").body.split()[1]))
+        return served == set(before)
+
+    wait_for(both_loaded, interval=0.01, message="both workers to load v1")
     module.write_text("import module_that_does_not_exist_either\n")
     server.signal(signal.SIGHUP)
     wait_for(lambda: "Reload failed, keeping the old workers" in server.log(), message="the reload failure")
     assert "No module named 'module_that_does_not_exist_either'" in server.log()
     assert server.proc.poll() is None
     assert all(pid_alive(pid) for pid in before)
-    assert http_request(server.port, "GET", "/").body == b"v1"
+    assert http_request(server.port, "GET", "/").body.startswith(b"v1 ")
 
     module.write_text("def app(environ, start_response):\n"
                       "    start_response('200 OK', [('Content-Length', '2')])\n    return [b'v2']\n")
@@ -481,7 +489,7 @@ class ListLog:
     def __init__(self):
         self.lines = []
 
-    def error(self, msg, *args):
+    def error(self, msg, *args, **kwargs):
         self.lines.append(msg % args)
 
     info = debug = warning = error
@@ -667,11 +675,14 @@ def test_systemd_socket_activation_and_readiness(tmp_path):
     notify.bind(notify_path)
     notify.settimeout(DEADLINE)
     env = server_env({"NOTIFY_SOCKET": notify_path, "LISTEN_FDS": "1"})
-    # LISTEN_PID must name the corn process itself: the shell's pid survives its exec.
-    command = 'export LISTEN_PID=$$; exec "$0" -m corn -b 127.0.0.1:1 basic:app 3<&"$1"'
+    # As systemd does: the socket on fd 3, LISTEN_PID naming the corn process (exec keeps the pid).
+    launcher = (
+        "import os, sys; os.dup2(int(sys.argv[1]), 3); os.environ['LISTEN_PID'] = str(os.getpid()); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'corn', '-b', '127.0.0.1:1', 'basic:app'])"
+    )
     log_path = tmp_path / "corn.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(["/bin/sh", "-c", command, sys.executable, str(listener.fileno())],
+        proc = subprocess.Popen([sys.executable, "-c", launcher, str(listener.fileno())],
                                 env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=[listener.fileno()],
                                 cwd=str(tmp_path))
     try:

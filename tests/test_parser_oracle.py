@@ -45,7 +45,7 @@ DIVERGENCES = {
 STATUS_FIXES = {
     "UnsupportedTransferCoding": (501, "Not Implemented"),
     "InvalidProxyHeader": (400, "Bad Request"),
-    "ConfigurationProblem": (500, "Internal Server Error"),
+    "ConfigurationProblem": (400, "Bad Request"),
 }
 
 

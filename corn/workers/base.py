@@ -12,6 +12,7 @@ the hooks in a gunicorn config file see the same object.
 import abc
 import os
 import random
+import select
 import signal
 import sys
 import time
@@ -104,6 +105,12 @@ class Worker(abc.ABC):
     def proxy_allowed(self, addr):
         """May this peer send a PROXY protocol header? (unix peers may)"""
         return address_allowed(self._proxy_networks, addr[0] if isinstance(addr, tuple) else None)
+
+    @staticmethod
+    def wait_write(fd, timeout):
+        """Block until `fd` can take more bytes; TimeoutError after `timeout` seconds."""
+        if not select.select([], [fd], [], timeout)[1]:
+            raise TimeoutError("timed out waiting to write to the client")
 
     # --- liveness ------------------------------------------------------------------------
 

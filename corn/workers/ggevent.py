@@ -24,6 +24,9 @@ class GeventWorker(Worker):
         import gevent.hub
 
         gevent.hub.get_hub()
+        from corn import tls
+
+        self.tls = tls.for_worker(self.cfg, self.log, gevent=True)  # after patching: cooperative sockets
         super().init_process()
 
     def init_signals(self):
@@ -36,6 +39,13 @@ class GeventWorker(Worker):
         gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(self.quit_now))
         gevent.signal_handler(signal.SIGTERM, self.handle_exit, None, None)
         gevent.signal_handler(signal.SIGUSR1, lambda: gevent.spawn(self.log.reopen_files))
+
+    @staticmethod
+    def wait_write(fd, timeout):
+        """Wait for `fd` to be writable, letting other greenlets run meanwhile."""
+        from gevent.socket import wait_write
+
+        wait_write(fd, timeout, TimeoutError("timed out waiting to write to the client"))
 
     def quit_now(self):
         self.alive = False
@@ -50,7 +60,8 @@ class GeventWorker(Worker):
         self.servers = []
         for listener, handler in zip(self.sockets, self.handlers):
             pool = Pool(self.cfg.worker_connections)
-            server = StreamServer(listener.sock, handle=handler.handle, spawn=pool)
+            handle = handler.handle if self.tls is None else self.tls.serving(handler.handle)
+            server = StreamServer(listener.sock, handle=handle, spawn=pool)
             if self.cfg.workers > 1:
                 server.max_accept = 1  # share new connections fairly between the workers
             server.start()

@@ -16,6 +16,12 @@ from corn.workers.base import Worker
 class SyncWorker(Worker):
     multithread = False
 
+    def init_process(self):
+        from corn import tls
+
+        self.tls = tls.for_worker(self.cfg, self.log)
+        super().init_process()
+
     def run(self):
         listeners = [(listener.sock, handler) for listener, handler in zip(self.sockets, self.handlers)]
         for sock, _ in listeners:
@@ -43,5 +49,9 @@ class SyncWorker(Worker):
                 client.setblocking(True)
                 if client.family != socket.AF_UNIX:
                     client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self.tls is not None:
+                    client = self.tls.wrap(client, addr)  # None: the handshake failed, already closed
+                    if client is None:
+                        continue
                 handler.handle(client, addr)
                 self.notify()

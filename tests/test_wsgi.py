@@ -1,0 +1,270 @@
+"""PEP 3333 semantics and response framing, over real sockets against a real corn server."""
+
+import json
+import os
+import socket
+import time
+
+import pytest
+from conftest import APPS_DIR, RawClient, http_request, wait_for
+
+WORKERS = ["gevent", "sync"]
+
+
+@pytest.fixture(params=WORKERS)
+def server(request, corn_server, tmp_path):
+    record = tmp_path / "record.txt"
+    record.write_text("")
+    server = corn_server("wsgi_checks:app", "-k", request.param, env={"CORN_TEST_RECORD": str(record)})
+    server.record = record
+    server.worker_class = request.param
+    return server
+
+
+BODY = b"line one\nline two\n\nlast line without newline"
+
+
+@pytest.mark.parametrize("style", ["read", "read-n", "readline", "readline-n", "readlines", "iter"])
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_wsgi_input_methods(server, style, framing):
+    if framing == "length":
+        payload = f"Content-Length: {len(BODY)}\r\n\r\n".encode() + BODY
+    else:
+        payload = b"Transfer-Encoding: chunked\r\n\r\n" + b"".join(
+            b"%x\r\n%s\r\n" % (len(BODY[i:i + 9]), BODY[i:i + 9]) for i in range(0, len(BODY), 9)
+        ) + b"0\r\n\r\n"
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(f"POST /read?{style} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode() + payload)
+        result = json.loads(client.read_response().body)
+    parts = [p.encode("latin-1") for p in result["parts"]]
+    assert b"".join(parts) == BODY
+    assert result["after"] == ""
+    if style in ("readline", "readlines", "iter"):
+        assert parts == BODY.splitlines(keepends=True)
+    if style == "readline-n":
+        assert all(len(p) <= 5 for p in parts)
+        assert b"".join(parts).splitlines() == BODY.splitlines()
+    if style == "read-n":
+        assert all(len(p) == 7 for p in parts[:-1])
+
+
+def test_file_wrapper_sends_the_file_from_its_position(server):
+    resp = http_request(server.port, "GET", "/file-wrapper")
+    with open(os.path.join(APPS_DIR, "wsgi_checks.py"), "rb") as f:
+        expected = f.read()[10:]
+    assert resp.status == 200
+    assert resp.body == expected
+    assert resp.header("content-length") == str(len(expected))
+
+
+def test_file_wrapper_without_a_descriptor_is_iterated(server):
+    resp = http_request(server.port, "GET", "/file-wrapper-bytesio")
+    assert resp.body == b"in memory " * 1000
+
+
+def test_more_than_content_length_is_cut_and_the_connection_closed(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /too-long HTTP/1.1\r\nHost: x\r\n\r\n")
+        resp = client.read_response()
+        assert resp.body == b"12345"
+        assert client.closed_by_peer()
+    wait_for(lambda: "more than its Content-Length" in server.log(), message="the overflow warning")
+
+
+def test_less_than_content_length_closes_the_connection(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /too-short HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.settimeout(60)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        assert data.endswith(b"\r\n\r\n12345")
+    wait_for(lambda: "sent 5 of its Content-Length 10" in server.log(), message="the short-body warning")
+
+
+def test_204_and_304_have_no_body(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /no-content HTTP/1.1\r\nHost: x\r\n\r\n")
+        resp = client.read_response()
+        assert resp.status == 204
+        assert resp.header("content-length") is None
+        assert resp.header("transfer-encoding") is None
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /not-modified HTTP/1.1\r\nHost: x\r\n\r\n")
+        resp = client.read_response()
+        assert resp.status == 304
+        assert resp.header("etag") == '"x"'
+        if server.worker_class == "gevent":  # the connection stays usable: nothing of the body leaked
+            client.send(b"GET /no-content HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert client.read_response().status == 204
+
+
+@pytest.mark.parametrize("path", ["/bad-header-value", "/bad-header-name", "/bad-status"])
+def test_invalid_status_or_headers_from_the_app_give_500(server, path):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        resp = client.read_response()
+        assert resp.status == 500
+        assert resp.header("set-cookie") is None
+        assert b"injected" not in resp.body
+        assert client.closed_by_peer()
+
+
+def test_hop_by_hop_headers_from_the_app_are_not_sent(server):
+    resp = http_request(server.port, "GET", "/hop-by-hop")
+    assert resp.header("x-kept") == "yes"
+    assert resp.header("transfer-encoding") is None
+    assert resp.body == b"ok"
+
+
+def test_exc_info_before_headers_replaces_the_status(server):
+    resp = http_request(server.port, "GET", "/exc-info")
+    assert resp.status == 503
+    assert resp.body == b"retried"
+
+
+def test_exc_info_after_headers_closes_the_connection(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /exc-info-after-headers HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.settimeout(60)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"partial" in data and not data.endswith(b"0\r\n\r\n")
+
+
+def test_write_callable_and_returned_iterable_both_reach_the_client(server):
+    resp = http_request(server.port, "GET", "/write-callable")
+    assert resp.body == b"written,returned"
+
+
+def test_close_is_called_when_the_app_fails_mid_body(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /close-after-error HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.settimeout(60)
+        while sock.recv(65536):
+            pass
+    wait_for(lambda: "closed after-error" in server.record.read_text(), message="close() of the iterable")
+
+
+def test_close_is_called_when_the_client_vanishes(server):
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    sock.sendall(b"GET /close-slow HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert sock.recv(100).startswith(b"HTTP/1.1 200")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    sock.close()  # a reset, while the app still has 199 chunks to send
+    wait_for(lambda: "closed slow" in server.record.read_text(), message="close() after the client vanished")
+    assert http_request(server.port, "GET", "/write-callable").status == 200
+
+
+def test_early_hints_come_before_the_response(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /early-hints HTTP/1.1\r\nHost: x\r\n\r\n")
+        hints = client.read_response()
+        assert hints.status == 103
+        assert hints.header("link") == "</style.css>; rel=preload; as=style"
+        assert client.read_response().status == 200
+
+
+def test_no_early_hints_on_http10(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /early-hints HTTP/1.0\r\n\r\n")
+        assert client.read_response().status == 200
+
+
+def test_environ_types_and_flags(server):
+    environ = json.loads(http_request(server.port, "GET", "/env").body)
+    assert environ["wsgi.multithread"] is (server.worker_class == "gevent")
+    assert environ["wsgi.multiprocess"] is False
+    assert environ["wsgi.run_once"] is False
+    assert environ["wsgi.input_terminated"] is True
+    assert environ["REMOTE_PORT"].isdigit()
+    assert "CONTENT_LENGTH" not in environ and "CONTENT_TYPE" not in environ
+
+
+def test_script_name_from_the_environment(corn_server):
+    server = corn_server("wsgi_checks:app", "-e", "SCRIPT_NAME=/mount")
+    environ = json.loads(http_request(server.port, "GET", "/mount/env").body)
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("/mount", "/env")
+    assert http_request(server.port, "GET", "/elsewhere").status == 400
+
+
+def test_secure_scheme_header_from_a_trusted_proxy(corn_server):
+    trusted = corn_server("wsgi_checks:app")
+    environ = json.loads(http_request(trusted.port, "GET", "/env", ["X-Forwarded-Proto: https"]).body)
+    assert environ["wsgi.url_scheme"] == "https"
+
+
+def test_secure_scheme_header_from_an_untrusted_peer_is_ignored(corn_server):
+    server = corn_server("wsgi_checks:app", "--forwarded-allow-ips", "10.9.9.9")
+    environ = json.loads(http_request(server.port, "GET", "/env", ["X-Forwarded-Proto: https"]).body)
+    assert environ["wsgi.url_scheme"] == "http"
+
+
+def test_slow_header_client_is_cut_off_while_others_are_served(corn_server):
+    server = corn_server("wsgi_checks:app", "--header-timeout", "3", "--worker-connections", "200")
+    trickler = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    request = b"GET /env HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+    served = 0
+    sent = 0
+    cut_off = False
+    end = time.monotonic() + 60
+    while time.monotonic() < end and sent < len(request):
+        try:
+            trickler.sendall(request[sent:sent + 1])
+        except OSError:
+            cut_off = True
+            break
+        sent += 1
+        if served < 50:
+            assert http_request(server.port, "GET", "/write-callable").status == 200
+            served += 1
+        else:
+            time.sleep(0.2)
+        trickler.setblocking(False)
+        try:
+            data = trickler.recv(65536)
+        except BlockingIOError:
+            data = None
+        finally:
+            trickler.setblocking(True)
+        if data is not None:
+            assert data.startswith(b"HTTP/1.1 408 Request Timeout")
+            cut_off = True
+            break
+    trickler.close()
+    assert served == 50
+    assert cut_off
+    wait_for(lambda: "Request head not received within 3s" in server.log(), message="the cut-off in the log")
+
+
+def test_big_upload_read_in_pieces_keeps_worker_memory_flat(corn_server):
+    server = corn_server("wsgi_checks:app")
+    before = int(http_request(server.port, "GET", "/rss").body)
+    size = 256 * 1024 * 1024
+    block = b"\xab" * (1 << 20)
+    with server.connect() as sock:
+        sock.sendall(f"POST /consume HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n".encode())
+        for _ in range(size // len(block)):
+            sock.sendall(block)
+        resp = RawClient(sock).read_response()
+    assert resp.body == str(size).encode()
+    after = int(http_request(server.port, "GET", "/rss").body)
+    assert after - before < 25 * 1024, f"worker RSS grew by {after - before} KiB"
