@@ -728,9 +728,13 @@ cdef class ConnectionHandler:
             f"HTTP/{parser.version_major}.{parser.version_minor}"
         environ["wsgi.input"] = body
         environ["gunicorn.socket"] = conn.sock
-        if parser.proxy_info is not None:
-            environ["REMOTE_ADDR"] = parser.proxy_info[1]
-            environ["REMOTE_PORT"] = str(parser.proxy_info[2])
+        if parser.proxy_info is not None and parser.proxy_info[1] is not None:
+            proto, src_addr, src_port, dst_addr, dst_port = parser.proxy_info
+            environ["PROXY_PROTOCOL"] = proto
+            environ["REMOTE_ADDR"] = src_addr
+            environ["REMOTE_PORT"] = str(src_port)
+            environ["PROXY_ADDR"] = dst_addr
+            environ["PROXY_PORT"] = str(dst_port)
         else:
             environ["REMOTE_ADDR"] = conn.remote_addr
             if conn.remote_port is not None:

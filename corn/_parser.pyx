@@ -342,6 +342,23 @@ cdef inline Py_ssize_t _value_scan(const unsigned char* p, Py_ssize_t n, bint* a
     return i
 
 
+cdef inline Py_ssize_t _target_scan(const unsigned char* p, Py_ssize_t n) noexcept:
+    """The index of the first byte outside 0x21-0x7E (RFC 9112 3.2), or n; eight at a time."""
+    cdef Py_ssize_t i = 0
+    cdef uint64_t w
+    while i + 8 <= n:
+        memcpy(&w, p + i, 8)
+        if (((w - 0x2121212121212121ULL) | ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL)
+                | w) & 0x8080808080808080ULL) and (
+                ((w - 0x2121212121212121ULL) | ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL))
+                & ~w & 0x8080808080808080ULL or w & 0x8080808080808080ULL):
+            break
+        i += 8
+    while i < n and (char_class[p[i]] & C_TARGET):
+        i += 1
+    return i
+
+
 cdef inline str _value_str(const unsigned char* p, Py_ssize_t n, bint ascii):
     if ascii:
         return _ascii(p, n)
@@ -363,9 +380,9 @@ cdef bint _lower_is(str value, const char* lower, Py_ssize_t n) noexcept:
 
 cdef int _split_field(const unsigned char* p, Py_ssize_t n, bint strip_spaces,
                       Py_ssize_t* name_len, Py_ssize_t* value_start, Py_ssize_t* value_end,
-                      bint* underscore, bint* ascii) except -1:
+                      bint* underscore) except -1:
     """Split one complete field line (CRLF excluded) into name and stripped value, checking the
-    name token (RFC 9110 5.1) and the value characters (RFC 9110 5.5)."""
+    name token (RFC 9110 5.1); the caller checks the value with _field_value."""
     cdef Py_ssize_t i = 0, colon, j
     cdef unsigned char cls, seen = 0
     while i < n:
@@ -405,9 +422,32 @@ cdef int _split_field(const unsigned char* p, Py_ssize_t n, bint strip_spaces,
         j -= 1
     value_start[0] = i
     value_end[0] = j
-    if _value_scan(p + i, j - i, ascii) != j - i:
-        raise InvalidHeader(_ascii_upper(p, name_len[0]))
     return 0
+
+
+cdef str _field_value(const unsigned char* p, Py_ssize_t n, str name):
+    """The value p[:n] as a str, once its characters are checked (RFC 9110 5.5)."""
+    cdef bint ascii
+    if _value_scan(p, n, &ascii) != n:
+        raise InvalidHeader(name)
+    return _value_str(p, n, ascii)
+
+
+cdef inline bint _same_bytes(const unsigned char* a, const unsigned char* b, Py_ssize_t n) noexcept:
+    """memcmp(a, b, n) == 0 for the short runs of a field value, without a call."""
+    cdef uint64_t x, y
+    cdef Py_ssize_t i = 0
+    while i + 8 <= n:
+        memcpy(&x, a + i, 8)
+        memcpy(&y, b + i, 8)
+        if x != y:
+            return False
+        i += 8
+    while i < n:
+        if a[i] != b[i]:
+            return False
+        i += 1
+    return True
 
 
 cdef inline str _field_name(const unsigned char* p, Py_ssize_t n, int* ident):
@@ -850,18 +890,16 @@ cdef class RequestParser:
 
     cdef int _split_target(self, const unsigned char* p, Py_ssize_t n) except -1:
         """RFC 9112 3.2: printable ASCII; origin-form split here, the other forms by urlsplit."""
-        cdef Py_ssize_t i, question = -1, hash_at = -1
-        cdef unsigned char c
-        for i in range(n):
-            c = p[i]
-            if not (char_class[c] & C_TARGET):
-                raise InvalidRequestLine(_latin1(p, n))
-            if c == 35:
-                if hash_at < 0:
-                    hash_at = i
-            elif c == 63:
-                if question < 0 and hash_at < 0:
-                    question = i
+        cdef Py_ssize_t question = -1, hash_at = -1
+        cdef const unsigned char* q
+        if _target_scan(p, n) != n:
+            raise InvalidRequestLine(_latin1(p, n))
+        q = <const unsigned char*>memchr(p, 35, n)
+        if q != NULL:
+            hash_at = q - p
+        q = <const unsigned char*>memchr(p, 63, hash_at if hash_at >= 0 else n)
+        if q != NULL:
+            question = q - p
         cdef str uri = _ascii(p, n)
         self.uri = uri
         if p[0] == 47:
@@ -904,11 +942,11 @@ cdef class RequestParser:
 
     cdef int _start_field(self, const unsigned char* p, Py_ssize_t n) except -1:
         cdef Py_ssize_t name_len, vs, ve
-        cdef bint under, ascii
+        cdef bint under
         cdef int ident
         cdef tuple last
         cdef str last_value
-        _split_field(p, n, self.strip_header_spaces, &name_len, &vs, &ve, &under, &ascii)
+        _split_field(p, n, self.strip_header_spaces, &name_len, &vs, &ve, &under)
         self._pend_name = _field_name(p, name_len, &ident)
         self._pend_id = ident
         self._pend_underscore = under
@@ -919,12 +957,13 @@ cdef class RequestParser:
             last = <tuple>self._field_cache[ident]
             if last is not None:
                 last_value = <str>last[1]
-                if (len(last_value) == ve - vs
-                        and memcmp(PyUnicode_1BYTE_DATA(last_value), p + vs, ve - vs) == 0):
+                # a value equal to one already checked needs no check
+                if (len(last_value) == ve - vs and _same_bytes(
+                        <const unsigned char*>PyUnicode_1BYTE_DATA(last_value), p + vs, ve - vs)):
                     self._pend_value = last_value
                     self._pend_field = last
                     return 0
-        self._pend_value = _value_str(p + vs, ve - vs, ascii)
+        self._pend_value = _field_value(p + vs, ve - vs, self._pend_name)
         return 0
 
     cdef int _continue_field(self, const unsigned char* p, Py_ssize_t n) except -1:
@@ -1348,7 +1387,7 @@ cdef class ChunkedDecoder:
         cdef bytes section = bytes(self._line)
         cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(section)
         cdef Py_ssize_t n = len(section), ls = 0, le, name_len, vs, ve, size
-        cdef bint under, ascii
+        cdef bint under
         cdef int ident
         cdef list fields = []
         cdef bint content_type = False
@@ -1357,11 +1396,11 @@ cdef class ChunkedDecoder:
             le = (<const unsigned char*>memchr(p + ls, 10, n - ls)) - p - 1
             if len(fields) >= self._max_fields:
                 raise LimitRequestHeaders("limit request headers fields")
-            _split_field(p + ls, le - ls, self._strip_spaces, &name_len, &vs, &ve, &under, &ascii)
+            _split_field(p + ls, le - ls, self._strip_spaces, &name_len, &vs, &ve, &under)
             name = _field_name(p + ls, name_len, &ident)
             if 0 <= ident <= H_TE:
                 raise InvalidHeaderName(name)
-            value = _value_str(p + ls + vs, ve - vs, ascii)
+            value = _field_value(p + ls + vs, ve - vs, name)
             size = le - ls + 2
             ls = le + 2
             while ls < n and _is_ws(p[ls]):

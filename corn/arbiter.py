@@ -41,7 +41,9 @@ QUICK_SHUTDOWN_TIMEOUT = 2.0  # seconds workers get after QUIT before SIGKILL
 WAKEUP = 0  # queued by wakeup(): not a signal, only ends the wait
 REAP_INTERVAL = 0.1  # seconds between reaps while waiting for workers to stop or boot
 
-MASTER_SIGNALS = tuple(getattr(signal, "SIG" + name) for name in "HUP QUIT INT TERM TTIN TTOU USR1 USR2 WINCH".split())
+MASTER_SIGNALS = tuple(
+    getattr(signal, "SIG" + name) for name in ("HUP", "QUIT", "INT", "TERM", "TTIN", "TTOU", "USR1", "USR2", "WINCH")
+)
 SIGNAL_NAMES = {sig: signal.Signals(sig).name[3:].lower() for sig in MASTER_SIGNALS + (signal.SIGCHLD,)}
 # Environment variables through which a USR2 re-exec hands the listeners to the new master.
 FD_VARIABLES = ("CORN_FD", "GUNICORN_FD")
@@ -185,7 +187,7 @@ class Arbiter:
             self.master_name = "Master.2"
         self.setup(self.cfg)
         if self.cfg.daemon and os.environ.get("NOTIFY_SOCKET"):
-            self.log.warning("daemon is set while running under systemd (NOTIFY_SOCKET): systemd loses the main pid")
+            self.log.warning("daemon is set under systemd (NOTIFY_SOCKET): systemd will lose track of the master")
         if self.cfg.pidfile is not None:
             path = self.cfg.pidfile + (".2" if self.master_pid else "")
             self.pidfile = Pidfile(path)
@@ -195,13 +197,16 @@ class Arbiter:
         if not self.listeners:
             self.listeners = sock.create_sockets(self.cfg, self.log, self._inherited_fds())
         self.log.debug("Arbiter booted")
-        self.log.info("Listening at: %s (%s)", ",".join(str(lnr) for lnr in self.listeners), self.pid)
+        self.log.info("Listening at: %s (%s)", self._listening_at(), self.pid)
         self.log.info("Using worker: %s", self.cfg.worker_class_str)
         systemd.sd_notify("READY=1\nSTATUS=corn arbiter booted", self.log)
         check_config = getattr(self.worker_class, "check_config", None)
         if check_config is not None:
             check_config(self.cfg, self.log)
         self.cfg.when_ready(self)
+
+    def _listening_at(self):
+        return ",".join(str(listener) for listener in self.listeners)
 
     def _inherited_fds(self):
         """Descriptors handed over by systemd or by the master that re-executed us, if any."""
@@ -448,7 +453,7 @@ class Arbiter:
             cfg = self.reload_config()
         except Exception as exc:
             self._apply_environ(old["cfg"])
-            self.log.error("Reload failed, keeping the current configuration and workers: %s", _one_line(exc))
+            self.log.error("Reload failed, keeping the current configuration and workers: %s", _reason(exc))
             return
         finally:
             os.chdir(cwd)
@@ -462,20 +467,14 @@ class Arbiter:
             self.setup(cfg)
             if list(cfg.address) != list(old["cfg"].address):
                 self.listeners, unused = sock.rebind(cfg, self.log, self.listeners)
-                self.log.info("Listening at: %s (%s)", ",".join(str(lnr) for lnr in self.listeners), self.pid)
+                self.log.info("Listening at: %s (%s)", self._listening_at(), self.pid)
         except Exception as exc:
-            reason = exc.reason if isinstance(exc, HaltServer) else str(exc) if isinstance(exc, AppImportError) else _one_line(exc)
-            self._restore(old, "Reload failed, keeping the current configuration and workers: " + reason)
+            self._restore(old, f"Reload failed, keeping the current configuration and workers: {_reason(exc)}")
             return
         if cfg.preload_app and old["cfg"].preload_app:
             self.log.info("preload_app is on: the application code is not re-imported on HUP (use USR2)")
         self.cfg.on_reload(self)
-        if self.pidfile is not None:
-            self.pidfile.unlink()
-            self.pidfile = None
-        if cfg.pidfile is not None:
-            self.pidfile = Pidfile(cfg.pidfile + (".2" if self.master_pid else ""))
-            self.pidfile.create(self.pid)
+        self._recreate_pidfile()
         set_process_title(f"master [{self.proc_name}]")
 
         old_pids = set(self.workers)
@@ -493,6 +492,20 @@ class Arbiter:
         sock.close_sockets(unused, unlink=True)
         self.log.info("Reload complete: %d new workers", len(new_pids))
 
+    def _recreate_pidfile(self):
+        if self.pidfile is not None:
+            self.pidfile.unlink()
+            self.pidfile = None
+        if self.cfg.pidfile is None:
+            return
+        pidfile = Pidfile(self.cfg.pidfile + (".2" if self.master_pid else ""))
+        try:
+            pidfile.create(self.pid)
+        except (RuntimeError, OSError) as exc:
+            self.log.error("Cannot write the pid file: %s", exc)
+            return
+        self.pidfile = pidfile
+
     def _restore(self, old, message):
         self.log.error("%s", message)
         sock.close_sockets([lnr for lnr in self.listeners if lnr not in old["listeners"]], unlink=False)
@@ -500,7 +513,8 @@ class Arbiter:
         try:
             self.log.setup(old["cfg"])
         except Exception as exc:
-            print(f"Error: restoring the previous logger configuration failed: {exc}", file=sys.stderr, flush=True)
+            print(f"Error: restoring the previous logger configuration failed: {exc}", file=sys.stderr)
+            sys.stderr.flush()
         self.setup(old["cfg"])
         self.num_workers = old["num_workers"]
         self.listeners = old["listeners"]
@@ -523,7 +537,7 @@ class Arbiter:
         deadline (`timeout`, else `graceful_timeout`) is left to the timeout machinery."""
         pending = set(pids)
         deadline = time.monotonic() + (self.cfg.timeout or self.cfg.graceful_timeout)
-        while pending and time.monotonic() < deadline:
+        while pending and time.monotonic() < deadline and not self._stop_pending():
             for pid, code in self._reap():
                 if pid in pending:
                     return "App failed to load." if code == APP_LOAD_ERROR else "Worker failed to boot."
@@ -532,8 +546,20 @@ class Arbiter:
                 self.murder_workers()
                 time.sleep(REAP_INTERVAL)
         if pending:
-            self.log.warning("%d new workers have not reported running yet; retiring the old ones", len(pending))
+            self.log.warning("%d new workers not running yet; retiring the old ones anyway", len(pending))
         return None
+
+    def _stop_pending(self):
+        """True when TERM, INT or QUIT is queued; the queue is left as it was."""
+        queued = []
+        while True:
+            try:
+                queued.append(self.signal_queue.get_nowait())
+            except queue.Empty:
+                break
+        for sig in queued:
+            self.signal_queue.put_nowait(sig)
+        return any(sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT) for sig in queued)
 
     def _has_booted(self, pid):
         worker = self.workers.get(pid)
@@ -548,7 +574,8 @@ class Arbiter:
 
     def manage_workers(self):
         """Spawn workers up to `num_workers`; retire the oldest beyond it."""
-        active = sorted((w for pid, w in self.workers.items() if pid not in self.retiring), key=lambda w: w.age)
+        active = [w for pid, w in self.workers.items() if pid not in self.retiring]
+        active.sort(key=lambda w: w.age)
         if len(active) < self.num_workers:
             self.spawn_workers(self.num_workers - len(active))
         while len(active) > self.num_workers:
@@ -588,8 +615,9 @@ class Arbiter:
             sibling.tmp.close()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
             signal.signal(sig, _exit_now)
-        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGTTIN, signal.SIGTTOU):
-            signal.signal(sig, signal.SIG_IGN)
+        for sig in MASTER_SIGNALS:
+            if sig not in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+                signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         try:
             set_process_title(f"worker [{self.proc_name}]")
@@ -659,7 +687,7 @@ class Arbiter:
         for pid, worker in list(self.workers.items()):
             deadline = self.retiring.get(pid)
             if deadline is not None and now > deadline:
-                self.log.warning("Worker (pid:%s) still running %ss after TERM; killing it", pid, self.cfg.graceful_timeout)
+                self.log.warning("Worker (pid:%s) still running %ss after TERM", pid, self.cfg.graceful_timeout)
                 self.retiring[pid] = float("inf")
                 self.kill_worker(pid, signal.SIGKILL)
                 continue
@@ -763,6 +791,12 @@ def _exit_now(sig, frame):
     sys.exit(0)
 
 
-def _one_line(exc):
+def _reason(exc):
+    """What to log about a failed reload: an import error in full (it carries its traceback),
+    anything else in one line."""
+    if isinstance(exc, HaltServer):
+        return exc.reason
+    if isinstance(exc, AppImportError):
+        return str(exc)
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -1,10 +1,11 @@
 """Real Flask and Django apps served by corn, exercised over HTTP."""
 
 import json
+import os
 import uuid
 
 import pytest
-from conftest import http_request
+from conftest import APPS_DIR, http_request
 
 
 def multipart(fields, files):
@@ -45,6 +46,13 @@ def test_flask_upload_stream_and_cookies(flask_server):
     assert "c=set-by-flask" in resp.header("set-cookie")
 
 
+def test_flask_url_for_is_https_behind_a_trusted_proxy(flask_server):
+    resp = http_request(flask_server.port, "GET", "/url", ["X-Forwarded-Proto: https"])
+    assert resp.body == b"https://127.0.0.1/"
+    resp = http_request(flask_server.port, "GET", "/url")
+    assert resp.body == b"http://127.0.0.1/"
+
+
 def test_django_views(corn_server):
     server = corn_server("django_app", "-w", "1")
     resp = http_request(server.port, "GET", "/")
@@ -57,3 +65,7 @@ def test_django_views(corn_server):
     assert json.loads(resp.body) == {"name": "big.txt", "size": len(content)}
     resp = http_request(server.port, "GET", "/stream")
     assert resp.body == b"part 0\npart 1\npart 2\npart 3\n"
+    resp = http_request(server.port, "GET", "/download")
+    with open(os.path.join(APPS_DIR, "django_app.py"), "rb") as f:
+        assert resp.body == f.read()
+    assert resp.header("content-type") == "text/x-python"

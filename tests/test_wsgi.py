@@ -268,3 +268,41 @@ def test_big_upload_read_in_pieces_keeps_worker_memory_flat(corn_server):
     assert resp.body == str(size).encode()
     after = int(http_request(server.port, "GET", "/rss").body)
     assert after - before < 25 * 1024, f"worker RSS grew by {after - before} KiB"
+
+
+def test_proxy_protocol_v1_sets_the_client_address_for_every_request_of_the_connection(corn_server):
+    server = corn_server("wsgi_checks:app", "--proxy-protocol", "v1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 443\r\nGET /env HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = json.loads(client.read_response().body)
+        client.send(b"GET /env HTTP/1.1\r\nHost: x\r\n\r\n")
+        second = json.loads(client.read_response().body)
+    for environ in (first, second):
+        assert (environ["REMOTE_ADDR"], environ["REMOTE_PORT"]) == ("192.0.2.7", "40000")
+        assert (environ["PROXY_ADDR"], environ["PROXY_PORT"]) == ("198.51.100.1", "443")
+        assert environ["PROXY_PROTOCOL"] == "TCP4"
+
+
+def test_proxy_protocol_v2(corn_server):
+    import ipaddress
+    import struct
+
+    server = corn_server("wsgi_checks:app", "--proxy-protocol", "v2")
+    addresses = ipaddress.ip_address("2001:db8::5").packed + ipaddress.ip_address("2001:db8::1").packed
+    header = (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x21]) + struct.pack("!H", 36)
+              + addresses + struct.pack("!HH", 5555, 8443))
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(header + b"GET /env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        environ = json.loads(client.read_response().body)
+    assert (environ["REMOTE_ADDR"], environ["REMOTE_PORT"]) == ("2001:db8::5", "5555")
+
+
+def test_proxy_protocol_from_a_peer_not_allowed_is_403(corn_server):
+    server = corn_server("wsgi_checks:app", "--proxy-protocol", "v1", "--proxy-allow-from", "10.1.1.1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 443\r\nGET /env HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().status == 403
+        assert client.closed_by_peer()

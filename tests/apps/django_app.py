@@ -15,7 +15,7 @@ settings.configure(
 )
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import JsonResponse, HttpResponse, StreamingHttpResponse  # noqa: E402
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
@@ -39,6 +39,12 @@ def stream(request):
     return StreamingHttpResponse((f"part {i}\n" for i in range(4)), content_type="text/plain")
 
 
-urlpatterns = [path("", index), path("post", post), path("upload", upload), path("stream", stream)]
+def download(request):
+    return FileResponse(open(__file__, "rb"), content_type="text/x-python")
+
+
+urlpatterns = [
+    path("", index), path("post", post), path("upload", upload), path("stream", stream), path("download", download),
+]
 
 application = get_wsgi_application()

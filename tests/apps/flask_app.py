@@ -1,6 +1,6 @@
 """A small real Flask app: routes, JSON, form upload, streaming, cookies."""
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, request, url_for
 
 app = Flask(__name__)
 
@@ -33,3 +33,8 @@ def cookie():
     resp = jsonify(seen=request.cookies.get("c"))
     resp.set_cookie("c", "set-by-flask")
     return resp
+
+
+@app.get("/url")
+def external_url():
+    return url_for("index", _external=True)
