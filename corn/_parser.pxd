@@ -110,9 +110,10 @@ cdef class RequestParser:
     cdef int _parse_request_line(self, const unsigned char* p, Py_ssize_t n) except -1
     cdef int _check_method(self, const unsigned char* p, Py_ssize_t n) except -1
     cdef int _split_target(self, const unsigned char* p, Py_ssize_t n) except -1
-    cdef int _start_field(self, const unsigned char* p, Py_ssize_t n) except -1
+    cdef int _start_field(self, const unsigned char* p, Py_ssize_t n, bint final) except -1
     cdef int _continue_field(self, const unsigned char* p, Py_ssize_t n) except -1
     cdef int _commit_field(self) except -1
+    cdef int _keep_field(self, str name, str value, int ident, bint underscore, object field) except -1
     cdef int _note_framing(self, int name_id, str value) except -1
     cdef int _finish_head(self) except -1
 

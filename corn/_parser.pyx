@@ -18,6 +18,7 @@ Invariants:
 cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_Check, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
+from cpython.list cimport PyList_GET_ITEM, PyList_New
 from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUnicode_New
 from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcmp, memcpy
@@ -47,6 +48,9 @@ from corn.http_errors import (
     UnsupportedTransferCoding,
 )
 
+cdef extern from "Python.h":
+    void Py_SET_SIZE(object o, Py_ssize_t size)
+
 cdef object socket_inet_pton = socket.inet_pton
 cdef object socket_inet_ntop = socket.inet_ntop
 cdef object socket_AF_INET = socket.AF_INET
@@ -63,6 +67,7 @@ cdef enum:
     MAX_CHUNK_DIGITS = 15         # 16**15 - 1 bytes: far beyond any body, far below 2**63
     MAX_CONTENT_LENGTH_DIGITS = 18
     PROXY_V1_MAX = 107            # the longest v1 line the PROXY protocol allows, CRLF excluded
+    FIELD_ROOM = 16               # fields a new `headers` list holds before it must grow
 
 cdef enum ProxyMode:
     PROXY_OFF = 0
@@ -304,6 +309,14 @@ cdef inline str _ascii_upper(const unsigned char* p, Py_ssize_t n):
     return s
 
 
+cdef inline list _field_list():
+    """An empty list with room for FIELD_ROOM items: a head's fields are appended without the
+    list growing three times on the way (CPython keeps the room: 0 <= size <= allocated)."""
+    cdef list fields = PyList_New(FIELD_ROOM)
+    Py_SET_SIZE(fields, 0)
+    return fields
+
+
 cdef inline bint _is_ws(unsigned char c) noexcept:
     return c == 32 or c == 9
 
@@ -343,15 +356,15 @@ cdef inline Py_ssize_t _value_scan(const unsigned char* p, Py_ssize_t n, bint* a
 
 
 cdef inline Py_ssize_t _target_scan(const unsigned char* p, Py_ssize_t n) noexcept:
-    """The index of the first byte outside 0x21-0x7E (RFC 9112 3.2), or n; eight at a time."""
+    """The index of the first byte outside 0x21-0x7E (RFC 9112 3.2), or n. Eight bytes at a time
+    while none is 0x80 or above, below 0x21, or DEL."""
     cdef Py_ssize_t i = 0
-    cdef uint64_t w
+    cdef uint64_t w, d
     while i + 8 <= n:
         memcpy(&w, p + i, 8)
-        if (((w - 0x2121212121212121ULL) | ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL)
-                | w) & 0x8080808080808080ULL) and (
-                ((w - 0x2121212121212121ULL) | ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL))
-                & ~w & 0x8080808080808080ULL or w & 0x8080808080808080ULL):
+        d = w ^ 0x7F7F7F7F7F7F7F7FULL
+        if (w | ((w - 0x2121212121212121ULL) & ~w) | ((d - 0x0101010101010101ULL) & ~d)) \
+                & 0x8080808080808080ULL:
             break
         i += 8
     while i < n and (char_class[p[i]] & C_TARGET):
@@ -607,7 +620,7 @@ cdef class RequestParser:
         self.fragment = None
         self.version_major = 0
         self.version_minor = 0
-        self.headers = []
+        self.headers = _field_list()
         self.body_kind = BODY_NONE
         self.content_length = 0
         self.should_close = False
@@ -721,7 +734,8 @@ cdef class RequestParser:
             else:
                 if self._kept >= self.limit_request_fields:
                     raise LimitRequestHeaders("limit request headers fields")
-                self._start_field(p + ls, k - 1)
+                c = p[ls + k + 1] if ls + k + 1 < n else 32
+                self._start_field(p + ls, k - 1, c != 32 and c != 9)
             self._pos = self._line_start = ls + k + 1
 
     # --- PROXY protocol (before the first request of a connection) -----------------------------
@@ -940,30 +954,38 @@ cdef class RequestParser:
 
     # --- field lines (RFC 9112 5, RFC 9110 5) --------------------------------------------------
 
-    cdef int _start_field(self, const unsigned char* p, Py_ssize_t n) except -1:
+    cdef int _start_field(self, const unsigned char* p, Py_ssize_t n, bint final) except -1:
+        """A field line. `final`: the next line is seen not to fold it, so it is kept at once;
+        else it waits as the pending field."""
         cdef Py_ssize_t name_len, vs, ve
         cdef bint under
         cdef int ident
         cdef tuple last
-        cdef str last_value
+        cdef str name, value, last_value
+        cdef object field = None
         _split_field(p, n, self.strip_header_spaces, &name_len, &vs, &ve, &under)
-        self._pend_name = _field_name(p, name_len, &ident)
-        self._pend_id = ident
-        self._pend_underscore = under
-        self._pend_size = n + 2
-        self._pend_field = None
+        name = _field_name(p, name_len, &ident)
+        value = None
         if ident >= 0:
             # a keep-alive client repeats most fields: reuse the tuple when the value is the same
-            last = <tuple>self._field_cache[ident]
+            last = <tuple>PyList_GET_ITEM(self._field_cache, ident)
             if last is not None:
                 last_value = <str>last[1]
                 # a value equal to one already checked needs no check
                 if (len(last_value) == ve - vs and _same_bytes(
                         <const unsigned char*>PyUnicode_1BYTE_DATA(last_value), p + vs, ve - vs)):
-                    self._pend_value = last_value
-                    self._pend_field = last
-                    return 0
-        self._pend_value = _field_value(p + vs, ve - vs, self._pend_name)
+                    value = last_value
+                    field = last
+        if value is None:
+            value = _field_value(p + vs, ve - vs, name)
+        if final:
+            return self._keep_field(name, value, ident, under, field)
+        self._pend_name = name
+        self._pend_value = value
+        self._pend_id = ident
+        self._pend_underscore = under
+        self._pend_size = n + 2
+        self._pend_field = field
         return 0
 
     cdef int _continue_field(self, const unsigned char* p, Py_ssize_t n) except -1:
@@ -973,12 +995,17 @@ cdef class RequestParser:
         return 0
 
     cdef int _commit_field(self) except -1:
-        """Apply the header policy to the pending field and keep it (or drop it)."""
-        cdef str name = self._pend_name
-        cdef str value = self._pend_value
-        cdef int ident = self._pend_id
-        cdef bint scheme_field
+        """The pending field is complete: keep it."""
+        name = self._pend_name
         self._pend_name = None
+        return self._keep_field(name, self._pend_value, self._pend_id, self._pend_underscore,
+                                self._pend_field)
+
+    cdef int _keep_field(self, str name, str value, int ident, bint underscore,
+                         object field) except -1:
+        """Apply the header policy to a complete field and keep it (or drop it). `field` is the
+        cached tuple that holds exactly (name, value), or None."""
+        cdef bint scheme_field
         if ident >= 0:
             # RFC 9110 5.3: singleton fields
             if ident == H_HOST:
@@ -1008,7 +1035,7 @@ cdef class RequestParser:
                 else:
                     self._seen |= SEEN_SCHEME
                     self.url_scheme = scheme
-        if self._pend_underscore:
+        if underscore:
             # X_Foo and X-Foo would share one environ key: only a trusted forwarder may send it
             if self.peer_trusted and (self.forwarder_headers is None
                                       or name in self.forwarder_headers):
@@ -1019,7 +1046,6 @@ cdef class RequestParser:
                 return 0
             else:
                 raise InvalidHeaderName(name)
-        field = self._pend_field
         if field is None:
             field = (name, value)
             if ident >= 0:

@@ -41,8 +41,9 @@ QUICK_SHUTDOWN_TIMEOUT = 2.0  # seconds workers get after QUIT before SIGKILL
 WAKEUP = 0  # queued by wakeup(): not a signal, only ends the wait
 REAP_INTERVAL = 0.1  # seconds between reaps while waiting for workers to stop or boot
 
-MASTER_SIGNALS = tuple(
-    getattr(signal, "SIG" + name) for name in ("HUP", "QUIT", "INT", "TERM", "TTIN", "TTOU", "USR1", "USR2", "WINCH")
+MASTER_SIGNALS = (
+    signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGTERM, signal.SIGTTIN, signal.SIGTTOU,
+    signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH,
 )
 SIGNAL_NAMES = {sig: signal.Signals(sig).name[3:].lower() for sig in MASTER_SIGNALS + (signal.SIGCHLD,)}
 # Environment variables through which a USR2 re-exec hands the listeners to the new master.
@@ -187,7 +188,7 @@ class Arbiter:
             self.master_name = "Master.2"
         self.setup(self.cfg)
         if self.cfg.daemon and os.environ.get("NOTIFY_SOCKET"):
-            self.log.warning("daemon is set under systemd (NOTIFY_SOCKET): systemd will lose track of the master")
+            self.log.warning("daemon is set under systemd (NOTIFY_SOCKET): systemd loses track of the master")
         if self.cfg.pidfile is not None:
             path = self.cfg.pidfile + (".2" if self.master_pid else "")
             self.pidfile = Pidfile(path)
@@ -225,10 +226,10 @@ class Arbiter:
     def init_signals(self):
         self.log.close_on_exec()
         for sig in MASTER_SIGNALS:
-            signal.signal(sig, self.signal)
-        signal.signal(signal.SIGCHLD, self.signal)
+            signal.signal(sig, self.queue_signal)
+        signal.signal(signal.SIGCHLD, self.queue_signal)
 
-    def signal(self, sig, frame):
+    def queue_signal(self, sig, frame):
         """The only code that runs in signal context."""
         self.signal_queue.put_nowait(sig)
 
@@ -245,7 +246,10 @@ class Arbiter:
             self.halt("App failed to load.", APP_LOAD_ERROR)
         except (ConfigError, RuntimeError, OSError, ValueError) as exc:
             self.log.error("%s", exc)
-            self.halt(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 1)
+            self.halt(_reason(exc), 1)
+        except Exception as exc:
+            self.log.exception("Error while starting")
+            self.halt(_reason(exc), 1)
         set_process_title(f"master [{self.proc_name}]")
         try:
             self.manage_workers()
@@ -453,7 +457,7 @@ class Arbiter:
             cfg = self.reload_config()
         except Exception as exc:
             self._apply_environ(old["cfg"])
-            self.log.error("Reload failed, keeping the current configuration and workers: %s", _reason(exc))
+            self.log.error("Reload failed, keeping the configuration and workers: %s", _reason(exc))
             return
         finally:
             os.chdir(cwd)
@@ -469,7 +473,7 @@ class Arbiter:
                 self.listeners, unused = sock.rebind(cfg, self.log, self.listeners)
                 self.log.info("Listening at: %s (%s)", self._listening_at(), self.pid)
         except Exception as exc:
-            self._restore(old, f"Reload failed, keeping the current configuration and workers: {_reason(exc)}")
+            self._restore(old, f"Reload failed, keeping the configuration and workers: {_reason(exc)}")
             return
         if cfg.preload_app and old["cfg"].preload_app:
             self.log.info("preload_app is on: the application code is not re-imported on HUP (use USR2)")
@@ -687,7 +691,7 @@ class Arbiter:
         for pid, worker in list(self.workers.items()):
             deadline = self.retiring.get(pid)
             if deadline is not None and now > deadline:
-                self.log.warning("Worker (pid:%s) still running %ss after TERM", pid, self.cfg.graceful_timeout)
+                self.log.warning("Worker (pid:%s) alive %ss after TERM", pid, self.cfg.graceful_timeout)
                 self.retiring[pid] = float("inf")
                 self.kill_worker(pid, signal.SIGKILL)
                 continue

@@ -57,12 +57,20 @@ CONFIG_DEFAULTS = {
     "disable_existing_loggers": False,
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {
-        ERROR_LOGGER: {"level": "INFO", "handlers": ["error_console"], "propagate": True, "qualname": ERROR_LOGGER},
-        ACCESS_LOGGER: {"level": "INFO", "handlers": ["console"], "propagate": True, "qualname": ACCESS_LOGGER},
+        ERROR_LOGGER: {
+            "level": "INFO", "handlers": ["error_console"], "propagate": True, "qualname": ERROR_LOGGER,
+        },
+        ACCESS_LOGGER: {
+            "level": "INFO", "handlers": ["console"], "propagate": True, "qualname": ACCESS_LOGGER,
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stdout"},
-        "error_console": {"class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stderr"},
+        "console": {
+            "class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stdout",
+        },
+        "error_console": {
+            "class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stderr",
+        },
     },
     "formatters": {
         "generic": {"format": ERROR_FORMAT, "datefmt": DATE_FORMAT, "class": "logging.Formatter"},
@@ -173,7 +181,8 @@ class Logger:
         if cfg.capture_output and cfg.errorlog != "-":
             self._capture_output()
 
-        self._add_handler(self.error_log, cfg.errorlog, logging.Formatter(self.error_fmt, self.datefmt), sys.stderr)
+        error_formatter = logging.Formatter(self.error_fmt, self.datefmt)
+        self._add_handler(self.error_log, cfg.errorlog, error_formatter, sys.stderr)
         if cfg.accesslog is not None:
             self._add_handler(self.access_log, cfg.accesslog, logging.Formatter(self.access_fmt), sys.stdout)
         if cfg.syslog:
@@ -188,7 +197,7 @@ class Logger:
                 with open(cfg.logconfig_json) as f:
                     loaded = json.load(f)
             except (OSError, ValueError) as exc:
-                raise RuntimeError(f"Error: log config {cfg.logconfig_json!r} could not be read: {exc}") from exc
+                raise RuntimeError(f"Error: log config {cfg.logconfig_json!r} is unreadable: {exc}") from exc
             self._dict_config(loaded)
         elif cfg.logconfig:
             if not os.path.exists(cfg.logconfig):

@@ -95,9 +95,11 @@ class WorkerTLS:
     def wrap(self, sock, addr):
         """The TLS socket over `sock`, or None when the handshake failed (`sock` is then closed)."""
         try:
-            return wrap(self.context, sock, self.do_handshake_on_connect, self.suppress_ragged_eofs, self.timeout)
+            return wrap(self.context, sock, self.do_handshake_on_connect, self.suppress_ragged_eofs,
+                        self.timeout)
         except (OSError, ValueError) as exc:
-            self.log.debug("TLS handshake with %s failed: %s", addr[0] if isinstance(addr, tuple) else "unix", exc)
+            peer = addr[0] if isinstance(addr, tuple) else "unix"
+            self.log.debug("TLS handshake with %s failed: %s", peer, exc)
             try:
                 sock.close()
             except OSError:

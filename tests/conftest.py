@@ -100,7 +100,7 @@ class CornServer:
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError(f"corn exited with {self.proc.returncode}:\n{self.log()}")
-            m = re.search(r"Listening at: http://[^ ]*:(\d+) ", self.log())
+            m = re.search(r"Listening at: https?://[^ ]*:(\d+) ", self.log())
             if not m:
                 return False
             self.port = int(m.group(1))

@@ -87,7 +87,7 @@ def test_uri_forms(uri, expected):
         ("mod:app[0]", "Failed to parse 'app[0]' as an attribute name or function call."),
         ("mod:not valid", "Failed to parse 'not valid' as an attribute name or function call."),
         ("mod:factory.make()", "Function reference must be a simple name: 'factory.make()'"),
-        ("mod:create_app(os.environ)", "Failed to parse arguments as literal values: 'create_app(os.environ)'"),
+        ("mod:make(os.environ)", "Failed to parse arguments as literal values: 'make(os.environ)'"),
         ("mod:create_app(**{'a': 1})", "Failed to parse arguments as literal values"),
         (":app", "Invalid app URI"),
     ],
@@ -249,7 +249,8 @@ def test_pythonpath_and_chdir_apply_before_loading(tmp_path, monkeypatch):
     lib.mkdir()
     work.mkdir()
     name = f"corn_test_pythonpath_{os.getpid()}_{next(_names)}"
-    (lib / f"{name}.py").write_text("import os\ncwd = os.getcwd()\ndef app(e, s):\n    return [cwd.encode()]\n")
+    source = "import os\ncwd = os.getcwd()\ndef app(e, s):\n    return [cwd.encode()]\n"
+    (lib / f"{name}.py").write_text(source)
     cfg = Config()
     cfg.set("wsgi_app", f"{name}:app")
     cfg.set("pythonpath", f"{lib},{tmp_path / 'other'}")

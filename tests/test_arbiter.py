@@ -117,7 +117,7 @@ def test_hung_worker_is_aborted_and_replaced(corn_server):
         client.sendall(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
         wait_for(lambda: f"WORKER TIMEOUT (pid:{hung})" in server.log(), message="WORKER TIMEOUT")
         wait_for(lambda: not pid_alive(hung), message="the hung worker to die")
-        wait_for(lambda: server.booted_workers() and hung not in server.booted_workers(), message="a new worker")
+        wait_for(lambda: server.booted_workers() and hung not in server.booted_workers(), message="a new one")
     finally:
         client.close()
     assert http_request(server.port, "GET", "/").status == 200
@@ -264,7 +264,7 @@ def test_hup_rereads_the_config_file(corn_server, tmp_path):
     with open(conf, "w") as f:
         f.write("workers = 3\n")
     server.signal(signal.SIGHUP)
-    wait_for(lambda: len(child_pids(server.pid)) == 3 and len(server.booted_workers()) == 3, message="3 workers")
+    wait_for(lambda: len(child_pids(server.pid)) == len(server.booted_workers()) == 3, message="3 workers")
     assert http_request(server.port, "GET", "/").status == 200
 
 
@@ -327,7 +327,7 @@ def test_usr1_reopens_the_error_log(corn_server, tmp_path):
         server.signal(signal.SIGUSR1)
         wait_for(error_log.exists, message="a new error.log after USR1")
         server.signal(signal.SIGTTIN)
-        wait_for(lambda: "Booting worker" in error_log.read_text(), message="the new worker logged to the new file")
+        wait_for(lambda: "Booting worker" in error_log.read_text(), message="a boot logged to the new file")
         assert "Handling signal: usr1" in (tmp_path / "error.log.1").read_text()
         assert http_request(port, "GET", "/").status == 200
     finally:
@@ -362,7 +362,7 @@ def test_usr2_starts_a_new_master_on_the_same_socket(corn_server, tmp_path):
         server.signal(signal.SIGTERM)
         assert server.wait_exit() == 0
         wait_for(lambda: "Master has been promoted." in server.log(), message="promotion")
-        wait_for(lambda: pid_path.exists() and int(pid_path.read_text()) == new_pid, message="pid file renamed")
+        wait_for(lambda: pid_path.exists() and int(pid_path.read_text()) == new_pid, message="pid file moved")
         assert not (tmp_path / "corn.pid.2").exists()
         assert http_request(server.port, "GET", "/").status == 200
     finally:
@@ -424,7 +424,8 @@ def test_hooks(corn_server, tmp_path):
     assert names[-1] == "on_exit" and seen[-1][1] == master
     assert ["worker_exit", str(victim), str(victim)] in seen
     assert all(e[1] == e[2] for e in seen if e[0] in ("post_fork", "post_worker_init", "worker_exit"))
-    assert all(e[1] == master for e in seen if e[0] in ("pre_fork", "child_exit", "on_reload", "nworkers_changed"))
+    master_hooks = ("pre_fork", "child_exit", "on_reload", "nworkers_changed")
+    assert all(e[1] == master for e in seen if e[0] in master_hooks)
     assert names.count("pre_fork") == names.count("post_fork") >= 5  # 2 at start, 1 replacement, 2 on HUP
 
 
@@ -605,7 +606,7 @@ def test_reuse_port_reserves_the_address_and_workers_listen():
         assert not reserved.listening
         assert reserved.sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
         port = reserved.getsockname()[1]
-        own = sock.worker_sockets([reserved], cfg, ListLog()) + sock.worker_sockets([reserved], cfg, ListLog())
+        own = [sock.worker_sockets([reserved], cfg, ListLog())[0] for _ in range(2)]
         assert [lnr.getsockname()[1] for lnr in own] == [port, port]
         assert all(lnr.listening for lnr in own)
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
@@ -648,7 +649,8 @@ def test_unix_socket_server(tmp_path):
     server = CornServer(tmp_path, "basic:app", bind=f"unix:{path}")
     try:
         server.start()
-        wait_for(lambda: f"Listening at: unix:{path}" in server.log() and server.booted_workers(), message="boot")
+        wait_for(lambda: f"Listening at: unix:{path}" in server.log(), message="the unix listener")
+        wait_for(server.booted_workers, message="a worker")
         client = socket.socket(socket.AF_UNIX)
         client.settimeout(DEADLINE)
         client.connect(str(path))
@@ -714,13 +716,96 @@ def test_server_software_and_process_titles(corn_server):
     server = corn_server("basic:app", "-w", "1", "-n", "titled")
     environ = http_request(server.port, "GET", "/environ").body.decode()
     assert "SERVER_SOFTWARE=corn/" in environ
-    try:
-        import setproctitle  # noqa: F401
-    except ImportError:
-        return
     with open(f"/proc/{server.pid}/cmdline", "rb") as f:
         assert f.read().split(b"\0")[0] == b"corn: master [titled]"
     (worker,) = server.booted_workers()
     with open(f"/proc/{worker}/cmdline", "rb") as f:
         assert f.read().split(b"\0")[0] == b"corn: worker [titled]"
 
+
+
+# --- preload, max_requests, daemon -----------------------------------------------------------
+
+PID_APP = """import os
+LOADED_IN = os.getpid()
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"%d %d" % (LOADED_IN, os.getpid())]
+"""
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_preload_loads_the_app_in_the_master(corn_server, tmp_path, preload):
+    (tmp_path / "pid_app.py").write_text(PID_APP)
+    args = ["-w", "2", "--pythonpath", str(tmp_path)] + (["--preload"] if preload else [])
+    server = corn_server("pid_app:app", *args)
+    loaded_in, served_by = map(int, http_request(server.port, "GET", "/").body.split())
+    assert served_by in server.booted_workers()
+    assert loaded_in == (server.pid if preload else served_by)
+
+
+def test_max_requests_worker_is_replaced(corn_server):
+    server = corn_server("basic:app", "-w", "1", "--max-requests", "2")
+    (first,) = server.booted_workers()
+    seen = set()
+
+    def replaced():
+        seen.add(int(http_request(server.port, "GET", "/pid").body))
+        return len(seen) > 1
+
+    wait_for(replaced, interval=0.05, message="a second worker after max_requests")
+    assert first in seen
+    assert "Autorestarting worker after current request." in server.log()
+    assert server.proc.poll() is None
+
+
+def test_daemon_mode_and_winch(tmp_path):
+    error_log, pid_path = tmp_path / "error.log", tmp_path / "corn.pid"
+    args = [sys.executable, "-m", "corn", "-D", "-b", "127.0.0.1:0", "-w", "2",
+            "--error-logfile", str(error_log), "-p", str(pid_path), "basic:app"]
+    launcher = subprocess.run(args, env=server_env(), cwd=str(tmp_path), timeout=DEADLINE,
+                              stdin=subprocess.DEVNULL, capture_output=True)
+    assert launcher.returncode == 0
+    master = wait_for(lambda: pid_path.exists() and int(pid_path.read_text() or 0), message="the pid file")
+    try:
+        assert pid_alive(master)
+        wait_for(lambda: len(child_pids(master)) == error_log.read_text().count("Booting worker") == 2,
+                 message="two workers")
+        port = int(re.search(r"Listening at: http://[^ ]*:(\d+) ", error_log.read_text()).group(1))
+        assert http_request(port, "GET", "/").status == 200
+        with open(f"/proc/{master}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        session = int(fields[3])
+        assert session != os.getsid(0)  # a session of its own: detached from the terminal
+        assert session != master  # not its leader, so it can never acquire a terminal again
+        os.kill(master, signal.SIGWINCH)
+        wait_for(lambda: not child_pids(master), message="WINCH to stop every worker")
+        assert "graceful stop of workers" in error_log.read_text()
+        os.kill(master, signal.SIGTTIN)
+        wait_for(lambda: len(child_pids(master)) == 1, message="a worker after TTIN")
+        assert http_request(port, "GET", "/").status == 200
+    finally:
+        if pid_alive(master):
+            os.kill(master, signal.SIGTERM)
+        wait_for(lambda: not pid_alive(master), message="the daemon to stop")
+    assert not pid_path.exists()
+
+
+def test_capture_output_sends_prints_to_the_error_log(corn_server, tmp_path):
+    (tmp_path / "printing_app.py").write_text(
+        "print('printed while importing the app')\n"
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [])\n"
+        "    return [b'ok']\n"
+    )
+    error_log = tmp_path / "error.log"
+    server = CornServer(tmp_path, "printing_app:app",
+                        ["--capture-output", "--error-logfile", str(error_log), "--pythonpath", str(tmp_path)])
+    try:
+        server.start()
+        wait_for(lambda: error_log.exists() and "printed while importing the app" in error_log.read_text(),
+                 message="the print in the error log")
+        assert "printed while importing the app" not in server.log()
+    finally:
+        server.stop()

@@ -310,9 +310,7 @@ def test_access_log_to_stdout(make_logger):
 
 # --- through a real server -------------------------------------------------------------------
 
-ALL_ATOMS = "|".join(
-    f"{a}=%({a})s" for a in ["h", "l", "u", "r", "s", "m", "U", "q", "H", "b", "B", "f", "a", "T", "D", "M", "L", "p"]
-)
+ALL_ATOMS = "|".join(f"{a}=%({a})s" for a in "h l u r s m U q H b B f a T D M L p".split())
 
 
 def test_access_log_through_a_server(corn_server, tmp_path):
@@ -393,3 +391,60 @@ def test_usr1_reopens_the_access_log(corn_server, tmp_path):
 
     wait_for(reopened, interval=0.2, message="a new access.log after USR1")
     assert read_lines(tmp_path / "access.log.1")[0] == "/first"
+
+
+def test_logconfig_json(make_logger, tmp_path):
+    path = tmp_path / "json.log"
+    config = {
+        "version": 1,
+        "handlers": {"file": {"class": "logging.FileHandler", "filename": str(path), "formatter": "bare"}},
+        "formatters": {"bare": {"format": "JSON %(message)s"}},
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["file"], "propagate": False}},
+    }
+    json_path = tmp_path / "logging.json"
+    json_path.write_text(__import__("json").dumps(config))
+    log = make_logger(logconfig_json=str(json_path))
+    log.info("via json")
+    for handler in log.error_log.handlers:
+        handler.flush()
+    assert read_lines(path) == ["JSON via json"]
+
+
+def test_logconfig_ini(make_logger, tmp_path):
+    path = tmp_path / "ini.log"
+    ini = tmp_path / "logging.ini"
+    ini.write_text(
+        "[loggers]\nkeys=root,error\n\n"
+        "[handlers]\nkeys=file\n\n"
+        "[formatters]\nkeys=bare\n\n"
+        "[logger_root]\nlevel=WARNING\nhandlers=\n\n"
+        "[logger_error]\nlevel=INFO\nhandlers=file\npropagate=0\nqualname=gunicorn.error\n\n"
+        f"[handler_file]\nclass=FileHandler\nformatter=bare\nargs=({str(path)!r},)\n\n"
+        "[formatter_bare]\nformat=INI %(message)s\n"
+    )
+    log = make_logger(logconfig=str(ini))
+    log.info("via ini")
+    for handler in log.error_log.handlers:
+        handler.flush()
+    assert read_lines(path) == ["INI via ini"]
+
+
+def test_syslog_receives_error_and_access_lines(make_logger):
+    import socket
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(30)
+    try:
+        port = receiver.getsockname()[1]
+        log = make_logger(syslog=True, syslog_addr=f"udp://127.0.0.1:{port}", syslog_prefix="myapp",
+                          syslog_facility="local3", access_log_format="%(m)s %(U)s")
+        assert log.access_enabled
+        log.error("to syslog")
+        log.access(ENVIRON, "200 OK", HEADERS, 5, 0.1)
+        first, second = receiver.recv(4096).decode(), receiver.recv(4096).decode()
+    finally:
+        receiver.close()
+    facility = 19  # local3
+    assert first == f"<{facility * 8 + 3}>gunicorn.myapp.error: [{os.getpid()}] to syslog\x00"
+    assert second == f"<{facility * 8 + 6}>gunicorn.myapp.access: [{os.getpid()}] POST /path/x y\x00"

@@ -9,6 +9,7 @@ refusing to start without its certificate files.
 
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -16,7 +17,7 @@ import textwrap
 from types import SimpleNamespace
 
 import pytest
-from conftest import DEADLINE, RawClient, wait_for
+from conftest import DEADLINE, RawClient, pid_alive, wait_for
 
 from corn import tls
 from corn.config import Config
@@ -31,7 +32,7 @@ REQUEST = b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 def openssl(workdir, *args):
     if shutil.which("openssl") is None:
         pytest.fail("the openssl command line is needed to make the test certificates; install openssl")
-    done = subprocess.run(["openssl", *args], cwd=workdir, capture_output=True, timeout=DEADLINE)
+    done = subprocess.run(["openssl", *args], cwd=workdir, capture_output=True, timeout=DEADLINE, check=False)
     if done.returncode != 0:
         pytest.fail(f"openssl {' '.join(args)} failed:\n{done.stderr.decode(errors='replace')}")
 
@@ -66,10 +67,12 @@ def worker_class(request):
     return request.param
 
 
-def start_tls(corn_server, certs, worker_class, *args, workers=1, wait=True):
-    """corn over TLS; waits until it listens on https and its workers booted."""
+def start_tls(corn_server, certs, worker_class, *args, workers=1, wait=True, cert=None):
+    """corn over TLS (with the server certificate unless `cert` is given); waits until it listens
+    on https and its workers booted."""
+    certfile, keyfile = cert or certs.server
     server = corn_server("basic:app", "-k", worker_class, "-w", str(workers),
-                         "--certfile", certs.server[0], "--keyfile", certs.server[1], *args, wait=False)
+                         "--certfile", certfile, "--keyfile", keyfile, *args, wait=False)
     if wait:
         wait_https_ready(server, workers)
     return server
@@ -224,7 +227,8 @@ def test_plain_http_and_garbage_do_not_hurt_the_worker(corn_server, certs, worke
     assert raw_exchange(server, b"\x16\x03\x01\x00\x05hello")  # a TLS record that is no ClientHello
     assert served_pid(server, certs) == pid
     assert server.booted_workers() == [pid]
-    wait_for(lambda: re.search(r"\[DEBUG\] .*(SSL|TLS)", server.log()), message="the failed handshakes logged at debug")
+    wait_for(lambda: len(re.findall(r"\[DEBUG\] .*\[SSL: ", server.log())) >= 3,
+             message="the three failed handshakes logged at debug")
     log = server.log()
     assert "Traceback" not in log
     assert "[ERROR]" not in log
@@ -331,6 +335,39 @@ def test_hook_that_returns_no_context_stops_the_master(corn_server, certs, worke
     assert "Reason: Worker failed to boot." in log
 
 
+# --- certificate renewal ---------------------------------------------------------------------
+
+
+def served_certificate(server, cafile):
+    with tls_connect(server, ssl.create_default_context(cafile=cafile)) as sock:
+        return sock.getpeercert(binary_form=True)
+
+
+def der(pem_path):
+    with open(pem_path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def test_hup_serves_a_renewed_certificate(corn_server, certs, tmp_path):
+    live = (str(tmp_path / "live.pem"), str(tmp_path / "live.key"))
+    shutil.copy(certs.server[0], live[0])
+    shutil.copy(certs.server[1], live[1])
+    server = start_tls(corn_server, certs, "gevent", cert=live)
+    assert served_certificate(server, certs.server[0]) == der(certs.server[0])
+    renewed = self_signed(tmp_path, "renewed", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    shutil.copy(renewed[0], live[0])
+    shutil.copy(renewed[1], live[1])
+    old_workers = set(server.booted_workers())
+    server.signal(signal.SIGHUP)
+
+    def replaced():
+        workers = set(server.booted_workers())
+        return workers and not workers & old_workers and not any(pid_alive(pid) for pid in old_workers)
+
+    wait_for(replaced, message="the workers to be replaced after HUP")
+    assert served_certificate(server, renewed[0]) == der(renewed[0])
+
+
 # --- refusing to start -----------------------------------------------------------------------
 
 
@@ -338,7 +375,8 @@ def test_hook_that_returns_no_context_stops_the_master(corn_server, certs, worke
 def test_missing_certificate_file_refuses_to_start(corn_server, certs, tmp_path, missing):
     files = {"certfile": certs.server[0], "keyfile": certs.server[1]}
     files[missing] = str(tmp_path / "nowhere.pem")
-    server = corn_server("basic:app", "--certfile", files["certfile"], "--keyfile", files["keyfile"], wait=False)
+    server = corn_server("basic:app", "--certfile", files["certfile"], "--keyfile", files["keyfile"],
+                         wait=False)
     assert server.wait_exit() == 1
     log = server.log()
     assert f'Reason: {missing} "{files[missing]}" does not exist' in log
