@@ -22,6 +22,7 @@ cdef class ConnectionHandler:
     cdef object access_log             # log.access, looked up once
     cdef double keepalive              # idle wait for the next request on a kept-alive connection
     cdef double header_timeout         # deadline for a whole request head (0: none)
+    cdef Py_ssize_t max_head_bytes     # a head still incomplete after this many bytes is refused
     cdef bint use_sendfile             # wsgi.file_wrapper bodies go out with os.sendfile
     cdef object wait_write             # worker.wait_write(fd, timeout): block until fd is writable
     cdef double timeout                # deadline of each read or write inside a request
@@ -43,6 +44,9 @@ cdef class Connection:
     cdef object recv_into              # sock.recv_into, looked up once
     cdef object sendall                # sock.sendall, looked up once
     cdef object settimeout
+    cdef object send_now               # gevent: the non-blocking socket's send, tried before sendall
+    cdef object wait_read              # gevent: sock._wait, parks the greenlet until readable
+    cdef object read_event             # gevent: the socket's read watcher
     cdef object peer                   # the address tuple, or a unix path / ""
     cdef str remote_addr               # REMOTE_ADDR ("" for a unix socket peer)
     cdef str remote_port               # REMOTE_PORT, or None for a unix socket peer

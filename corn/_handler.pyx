@@ -35,11 +35,15 @@ from urllib.parse import unquote_to_bytes
 from corn import SERVER, SERVER_SOFTWARE
 from corn.filewrapper import FileWrapper
 from corn.http_errors import (
-    ConfigurationProblem, HTTPParseError, NoMoreData, RequestHeadTimeout, error_response,
+    ConfigurationProblem, HTTPParseError, LimitRequestHeaders, NoMoreData, RequestHeadTimeout, error_response,
 )
 from corn.sendfile import send_file
 
 cdef object socket_timeout = socket.timeout
+try:
+    from gevent._socket3 import socket as gevent_socket
+except ImportError:
+    gevent_socket = None
 cdef object monotonic = time.monotonic
 cdef object SHUT_WR = socket.SHUT_WR
 
@@ -49,6 +53,7 @@ cdef enum:
     READ_ALL_STEP = 1048576   # read() with no size takes the body in steps of this many bytes
     DRAIN_LIMIT = 1048576     # unread body bytes we are willing to discard to keep a connection
     ENVIRON_KEY_CACHE = 4096  # header names remembered with their HTTP_* key
+    MAX_REQUEST_LINE = 65536  # the longest request line buffered when limit_request_line is 0
 
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
@@ -138,9 +143,17 @@ cdef int close_quietly(sock) except -1:
 cdef class Connection:
     def __cinit__(self, sock, peer):
         self.sock = sock
-        self.recv_into = sock.recv_into
         self.sendall = sock.sendall
         self.settimeout = sock.settimeout
+        if gevent_socket is not None and type(sock) is gevent_socket:
+            # gevent's own recv_into and sendall, minus their Python frames, a getsockopt and a
+            # Timeout object per call: try the non-blocking socket, wait on gevent only if it would block.
+            self.recv_into = sock._sock.recv_into
+            self.send_now = sock._sock.send
+            self.wait_read = sock._wait
+            self.read_event = sock._read_event
+        else:
+            self.recv_into = sock.recv_into
         self.peer = peer
         self.buf = bytearray(BUF_SIZE)
         self.start = 0
@@ -160,6 +173,7 @@ cdef class Connection:
         cdef Py_ssize_t size = len(self.buf)
         cdef Py_ssize_t pending = self.end - self.start
         cdef Py_ssize_t n
+        cdef object view
         if self.eof:
             return 0
         if pending == 0:
@@ -171,13 +185,31 @@ cdef class Connection:
                 self.end = pending
             if size - self.end < MIN_READ:
                 self.buf.extend(bytes(size))
-        n = self.recv_into(memoryview(self.buf)[self.end:])
+        view = memoryview(self.buf)[self.end:]
+        if self.wait_read is None:
+            n = self.recv_into(view)
+        else:
+            while True:
+                try:
+                    n = self.recv_into(view)
+                    break
+                except BlockingIOError:
+                    self.wait_read(self.read_event)
         if n == 0:
             self.eof = True
         self.end += n
         return n
 
     cdef int send(self, data) except -1:
+        cdef Py_ssize_t n
+        if self.send_now is not None:
+            try:
+                n = self.send_now(data)
+            except BlockingIOError:
+                n = 0
+            if n == len(data):
+                return 0
+            data = memoryview(data)[n:]
         self.sendall(data)
         return 0
 
@@ -197,7 +229,7 @@ cdef class Body:
         self.conn = conn
         self.continue_pending = expect_continue
         if parser.body_kind == BODY_CHUNKED:
-            self.decoder = ChunkedDecoder(parser.limit_request_field_size, parser.max_head)
+            self.decoder = ChunkedDecoder(parser.limit_request_field_size, parser.max_head, parser)
             self.remaining = 0
             self.done = False
         elif parser.body_kind == BODY_LENGTH:
@@ -569,7 +601,7 @@ cdef class ConnectionHandler:
             secure_scheme_headers=cfg.secure_scheme_headers,
             proxy_protocol=cfg.proxy_protocol,
         )
-        RequestParser(**self.parser_options)  # refuse bad options now, not on the first request
+        self.max_head_bytes = RequestParser(**self.parser_options).max_head + MAX_REQUEST_LINE
         self.base_environ = {
             "wsgi.version": (1, 0),
             "wsgi.errors": getattr(log, "wsgi_errors", sys.stderr),
@@ -633,6 +665,9 @@ cdef class ConnectionHandler:
                     head_end = parser.parse_head(conn.buf, conn.start, conn.end)
                     if head_end >= 0:
                         break
+                    if conn.end - conn.start > self.max_head_bytes:
+                        # only reachable with limit_request_line=0, which leaves the request line unbounded
+                        raise LimitRequestHeaders("max buffer headers")
                     if deadline == 0.0 and self.header_timeout > 0:
                         deadline = monotonic() + self.header_timeout
                 if deadline > 0.0:

@@ -43,8 +43,8 @@ cdef class RequestParser:
     cdef readonly bint strip_header_spaces
     cdef readonly bint permit_obsolete_folding
     cdef readonly int header_map                      # HeaderMap
-    cdef object forwarder_headers                     # frozenset of upper-case names, or None for '*'
-    cdef object secure_scheme_headers                 # dict: UPPER-NAME -> value meaning https
+    cdef object forwarder_headers                     # frozenset of names (as configured), or None for '*'
+    cdef object secure_scheme_headers                 # dict: NAME (as configured) -> value meaning https
     cdef readonly int proxy_protocol                  # 0 off, 1 v1, 2 v2, 3 auto
     cdef bint _scheme_any                             # secure_scheme_headers is not empty
     cdef unsigned long long _scheme_known             # bit i: known header name i is a scheme header

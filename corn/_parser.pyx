@@ -15,7 +15,6 @@ Invariants:
   gunicorn's order, so a head with several faults gets the answer gunicorn gives.
 """
 
-cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_Check, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
 from cpython.list cimport PyList_GET_ITEM, PyList_New
@@ -540,8 +539,8 @@ cdef object _name_list(object value):
 
 
 cdef class RequestParser:
-    """Parses request heads. One per worker (settings), reused for every request of every
-    connection: the handler sets the per-connection fields and calls reset() before each head."""
+    """Parses request heads: the settings are fixed at construction, the caller sets the
+    per-connection fields, and reset() comes before each head of the connection."""
 
     def __init__(self, *, Py_ssize_t limit_request_line=4094, Py_ssize_t limit_request_fields=100,
                  Py_ssize_t limit_request_field_size=8190,

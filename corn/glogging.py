@@ -197,11 +197,11 @@ class Logger:
                 with open(cfg.logconfig_json) as f:
                     loaded = json.load(f)
             except (OSError, ValueError) as exc:
-                raise RuntimeError(f"Error: log config {cfg.logconfig_json!r} is unreadable: {exc}") from exc
+                raise RuntimeError(f"log config {cfg.logconfig_json!r} is unreadable: {exc}") from exc
             self._dict_config(loaded)
         elif cfg.logconfig:
             if not os.path.exists(cfg.logconfig):
-                raise RuntimeError(f"Error: log config '{cfg.logconfig}' not found")
+                raise RuntimeError(f"log config '{cfg.logconfig}' not found")
             defaults = {"__file__": cfg.logconfig, "here": os.path.dirname(cfg.logconfig)}
             logging.config.fileConfig(cfg.logconfig, defaults=defaults, disable_existing_loggers=False)
 
@@ -236,7 +236,7 @@ class Logger:
         else:
             directory = os.path.dirname(os.path.abspath(output))
             if not os.path.isdir(directory):
-                raise RuntimeError(f"Error: '{output}' isn't writable ({directory} does not exist)")
+                raise RuntimeError(f"'{output}' isn't writable ({directory} does not exist)")
             handler = logging.FileHandler(output)
             try:
                 os.chown(handler.baseFilename, self.cfg.uid, self.cfg.gid)

@@ -70,16 +70,19 @@ class ChunkMissingTerminator(HTTPParseError):
 
 
 class InvalidChunkExtension(HTTPParseError):
-    def __init__(self, ext):
-        super().__init__(f"Invalid chunk extension: {ext!r}")
+    def __init__(self, reason):
+        super().__init__(f"Invalid chunk extension: {reason}")
 
 
 class LimitRequestLine(HTTPParseError):
     status_code = 414
     reason = "URI Too Long"
 
-    def __init__(self, size, max_size):
-        super().__init__(f"Request Line is too large ({size} > {max_size})")
+    def __init__(self, size, max_size=None):
+        if max_size is None:
+            super().__init__(str(size))
+        else:
+            super().__init__(f"Request Line is too large ({size} > {max_size})")
 
 
 class LimitRequestHeaders(HTTPParseError):
@@ -87,7 +90,7 @@ class LimitRequestHeaders(HTTPParseError):
     reason = "Request Header Fields Too Large"
 
     def __init__(self, msg):
-        super().__init__(f"Request Header Fields Too Large: {msg}")
+        super().__init__(msg)
 
 
 class ExpectationFailed(HTTPParseError):

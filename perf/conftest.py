@@ -12,7 +12,7 @@ TYPICAL_GET = (
     b"GET /articles/2024/corn-parser?ref=home&page=2 HTTP/1.1\r\n"
     b"Host: www.example.com\r\n"
     b"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
-    b"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n"
+    b"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/webp,*/*;q=0.8\r\n"
     b"Accept-Language: en-US,en;q=0.5\r\n"
     b"Accept-Encoding: gzip, deflate, br, zstd\r\n"
     b"Referer: https://www.example.com/articles/2024\r\n"
@@ -26,8 +26,8 @@ TYPICAL_GET = (
 # An application's POST with a session and tracking cookies (about 2 KB, 16 fields).
 _COOKIES = "; ".join(
     [f"sessionid={'a1b2c3d4' * 8}", f"csrftoken={'Zx9' * 21}", "theme=dark", "lang=en-GB"]
-    + [f"_ga_{i}=GA1.1.{1000000 + i * 7919}.{1700000000 + i}" for i in range(14)]
-    + [f"ab_test_{i}=variant-{i % 3}" for i in range(10)]
+    + [f"_ga_{i}=GA1.1.{1000000 + i * 7919}.{1700000000 + i}" for i in range(20)]
+    + [f"ab_test_{i}=variant-{i % 3}" for i in range(24)]
 ).encode()
 COOKIE_POST = (
     b"POST /api/v2/orders/checkout?currency=EUR HTTP/1.1\r\n"
@@ -52,7 +52,7 @@ COOKIE_POST = (
 )
 
 
-def varied(request, count=64):
+def _varied(request, count=64):
     """`count` copies of a request whose field values all differ from one copy to the next, so
     nothing learned from one request can be reused for the next."""
     head, _, _ = request.partition(b"\r\n\r\n")
@@ -68,14 +68,25 @@ def varied(request, count=64):
     return copies
 
 
+VARIED_GET = _varied(TYPICAL_GET)
+
+
 @pytest.fixture(scope="session")
 def typical_get():
+    """TYPICAL_GET: a browser's GET, about 470 bytes and 10 fields."""
     return TYPICAL_GET
 
 
 @pytest.fixture(scope="session")
 def cookie_post():
+    """COOKIE_POST: an application's POST with cookies, about 2 KB."""
     return COOKIE_POST
+
+
+@pytest.fixture(scope="session")
+def varied_get():
+    """64 variants of TYPICAL_GET, no two with a field value in common."""
+    return VARIED_GET
 
 
 def pytest_terminal_summary(terminalreporter, config):

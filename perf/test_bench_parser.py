@@ -22,7 +22,6 @@ import itertools
 
 import httptools
 import pytest
-from conftest import COOKIE_POST, TYPICAL_GET, varied
 from gunicorn.config import Config
 from gunicorn.http.parser import RequestParser as GunicornParser
 
@@ -77,57 +76,62 @@ def gunicorn_parse(data):
     return req.method, req.uri, req.path, req.query, req.version, req.headers, req.should_close()
 
 
-TYPICAL_GROUP = f"typical GET ({len(TYPICAL_GET)} B, 10 fields)"
-COOKIE_GROUP = f"POST with cookies ({len(COOKIE_POST)} B, 16 fields)"
-VARIED_GROUP = f"typical GET, every value fresh ({len(TYPICAL_GET)} B)"
-VARIED = varied(TYPICAL_GET)
+def typical_group(data):
+    return f"typical GET ({len(data)} B, 10 fields)"
 
 
-def test_corn_typical(benchmark):
-    benchmark.group = TYPICAL_GROUP
-    result = benchmark(corn_parse, TYPICAL_GET)
+def test_corn_typical(benchmark, typical_get):
+    benchmark.group = typical_group(typical_get)
+    result = benchmark(corn_parse, typical_get)
     assert result[0] == "GET" and len(result[6]) == 10
 
 
-def test_httptools_typical(benchmark):
-    benchmark.group = TYPICAL_GROUP
-    result = benchmark(httptools_parse, TYPICAL_GET)
+def test_httptools_typical(benchmark, typical_get):
+    benchmark.group = typical_group(typical_get)
+    result = benchmark(httptools_parse, typical_get)
     assert result[0] == b"GET" and len(result[3]) == 10
 
 
-def test_gunicorn_typical(benchmark):
-    benchmark.group = TYPICAL_GROUP
-    result = benchmark(gunicorn_parse, TYPICAL_GET)
+def test_gunicorn_typical(benchmark, typical_get):
+    benchmark.group = typical_group(typical_get)
+    result = benchmark(gunicorn_parse, typical_get)
     assert result[0] == "GET" and len(result[5]) == 10
 
 
-def test_corn_cookies(benchmark):
-    benchmark.group = COOKIE_GROUP
-    result = benchmark(corn_parse, COOKIE_POST)
+def cookie_group(data):
+    return f"POST with cookies ({len(data)} B, 16 fields)"
+
+
+def test_corn_cookies(benchmark, cookie_post):
+    benchmark.group = cookie_group(cookie_post)
+    result = benchmark(corn_parse, cookie_post)
     assert result[0] == "POST" and len(result[6]) == 16
 
 
-def test_httptools_cookies(benchmark):
-    benchmark.group = COOKIE_GROUP
-    result = benchmark(httptools_parse, COOKIE_POST)
+def test_httptools_cookies(benchmark, cookie_post):
+    benchmark.group = cookie_group(cookie_post)
+    result = benchmark(httptools_parse, cookie_post)
     assert result[0] == b"POST" and len(result[3]) == 16
 
 
-def test_gunicorn_cookies(benchmark):
-    benchmark.group = COOKIE_GROUP
-    result = benchmark(gunicorn_parse, COOKIE_POST)
+def test_gunicorn_cookies(benchmark, cookie_post):
+    benchmark.group = cookie_group(cookie_post)
+    result = benchmark(gunicorn_parse, cookie_post)
     assert result[0] == "POST" and len(result[5]) == 16
 
 
-def test_corn_varied(benchmark):
+VARIED_GROUP = "typical GET, every field value fresh"
+
+
+def test_corn_varied(benchmark, varied_get):
     benchmark.group = VARIED_GROUP
-    nxt = itertools.cycle(VARIED).__next__
+    nxt = itertools.cycle(varied_get).__next__
     result = benchmark(lambda: corn_parse(nxt()))
     assert len(result[6]) == 10
 
 
-def test_httptools_varied(benchmark):
+def test_httptools_varied(benchmark, varied_get):
     benchmark.group = VARIED_GROUP
-    nxt = itertools.cycle(VARIED).__next__
+    nxt = itertools.cycle(varied_get).__next__
     result = benchmark(lambda: httptools_parse(nxt()))
     assert len(result[3]) == 10

@@ -12,6 +12,7 @@ import threading
 import pytest
 from conftest import DEADLINE, CornServer, child_pids, http_request, pid_alive, server_env, wait_for
 
+from corn import glogging
 from corn import pidfile as pidfile_module
 from corn import sock
 from corn.config import Config
@@ -484,16 +485,24 @@ def test_pidfile_unit(tmp_path):
 # --- listeners -------------------------------------------------------------------------------
 
 
-class ListLog:
-    """A minimal logger that keeps what it is told (the listeners only log errors)."""
+@pytest.fixture
+def log(tmp_path):
+    """A real Logger writing the error log to a file; `log.messages()` reads it back."""
+    cfg = Config()
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    cfg.set("loglevel", "debug")
+    logger = glogging.Logger(cfg)
 
-    def __init__(self):
-        self.lines = []
+    def messages():
+        for handler in logger.error_log.handlers:
+            handler.flush()
+        return [line.split("] ", 3)[-1] for line in (tmp_path / "error.log").read_text().splitlines()]
 
-    def error(self, msg, *args, **kwargs):
-        self.lines.append(msg % args)
-
-    info = debug = warning = error
+    logger.messages = messages
+    yield logger
+    for handler in list(logger.error_log.handlers):
+        logger.error_log.removeHandler(handler)
+        handler.close()
 
 
 def config(**settings):
@@ -503,8 +512,8 @@ def config(**settings):
     return cfg
 
 
-def test_port_zero_reports_the_real_port():
-    (listener,) = sock.create_sockets(config(bind=["127.0.0.1:0"]), ListLog())
+def test_port_zero_reports_the_real_port(log):
+    (listener,) = sock.create_sockets(config(bind=["127.0.0.1:0"]), log)
     try:
         port = listener.getsockname()[1]
         assert port != 0
@@ -518,8 +527,8 @@ def test_port_zero_reports_the_real_port():
         sock.close_sockets([listener])
 
 
-def test_ipv6_listener():
-    (listener,) = sock.create_sockets(config(bind=["[::1]:0"]), ListLog())
+def test_ipv6_listener(log):
+    (listener,) = sock.create_sockets(config(bind=["[::1]:0"]), log)
     try:
         assert str(listener) == f"http://[::1]:{listener.getsockname()[1]}"
         socket.create_connection(("::1", listener.getsockname()[1]), timeout=5).close()
@@ -527,12 +536,12 @@ def test_ipv6_listener():
         sock.close_sockets([listener])
 
 
-def test_unix_listener_replaces_a_stale_socket_and_is_unlinked(tmp_path):
+def test_unix_listener_replaces_a_stale_socket_and_is_unlinked(tmp_path, log):
     path = str(tmp_path / "corn.sock")
     stale = socket.socket(socket.AF_UNIX)
     stale.bind(path)
     stale.close()  # the file stays, nobody listens
-    (listener,) = sock.create_sockets(config(bind=[f"unix:{path}"], umask=0o077), ListLog())
+    (listener,) = sock.create_sockets(config(bind=[f"unix:{path}"], umask=0o077), log)
     try:
         assert str(listener) == f"unix:{path}"
         assert os.stat(path).st_mode & 0o777 == 0o700
@@ -544,16 +553,16 @@ def test_unix_listener_replaces_a_stale_socket_and_is_unlinked(tmp_path):
     assert not os.path.exists(path)
 
 
-def test_unix_listener_refuses_a_regular_file(tmp_path):
+def test_unix_listener_refuses_a_regular_file(tmp_path, log):
     path = tmp_path / "not-a-socket"
     path.write_text("data")
     with pytest.raises(HaltServer) as info:
-        sock.create_sockets(config(bind=[f"unix:{path}"]), ListLog())
+        sock.create_sockets(config(bind=[f"unix:{path}"]), log)
     assert "is not a socket" in info.value.reason
     assert path.read_text() == "data"
 
 
-def test_unix_listener_refuses_a_live_socket(tmp_path, monkeypatch):
+def test_unix_listener_refuses_a_live_socket(tmp_path, monkeypatch, log):
     monkeypatch.setattr(sock, "BIND_RETRY_DELAY", 0.01)
     path = str(tmp_path / "live.sock")
     live = socket.socket(socket.AF_UNIX)
@@ -561,19 +570,18 @@ def test_unix_listener_refuses_a_live_socket(tmp_path, monkeypatch):
     live.listen(1)
     try:
         with pytest.raises(HaltServer) as info:
-            sock.create_sockets(config(bind=[f"unix:{path}"]), ListLog())
+            sock.create_sockets(config(bind=[f"unix:{path}"]), log)
         assert "Can't connect to unix:" in info.value.reason
     finally:
         live.close()
 
 
-def test_address_in_use_is_retried_then_fails(monkeypatch):
+def test_address_in_use_is_retried_then_fails(monkeypatch, log):
     monkeypatch.setattr(sock, "BIND_RETRY_DELAY", 0.01)
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen(1)
     port = busy.getsockname()[1]
-    log = ListLog()
     try:
         with pytest.raises(HaltServer) as info:
             sock.create_sockets(config(bind=[f"127.0.0.1:{port}"]), log)
@@ -581,16 +589,16 @@ def test_address_in_use_is_retried_then_fails(monkeypatch):
         busy.close()
     assert info.value.exit_status == 1
     assert f"Can't connect to 127.0.0.1:{port}" in info.value.reason
-    assert log.lines.count(f"Connection in use: 127.0.0.1:{port}") == sock.BIND_ATTEMPTS
+    assert log.messages().count(f"Connection in use: 127.0.0.1:{port}") == sock.BIND_ATTEMPTS
 
 
-def test_fd_listener_adopts_an_inherited_socket():
+def test_fd_listener_adopts_an_inherited_socket(log):
     original = socket.socket()
     original.bind(("127.0.0.1", 0))
     original.listen(5)
     fd = os.dup(original.fileno())
     original.close()
-    (listener,) = sock.create_sockets(config(bind=[f"fd://{fd}"]), ListLog())
+    (listener,) = sock.create_sockets(config(bind=[f"fd://{fd}"]), log)
     try:
         assert listener.fileno() == fd
         assert str(listener) == f"http://127.0.0.1:{listener.getsockname()[1]}"
@@ -598,15 +606,15 @@ def test_fd_listener_adopts_an_inherited_socket():
         sock.close_sockets([listener])
 
 
-def test_reuse_port_reserves_the_address_and_workers_listen():
+def test_reuse_port_reserves_the_address_and_workers_listen(log):
     cfg = config(bind=["127.0.0.1:0"], reuse_port=True)
-    (reserved,) = sock.create_sockets(cfg, ListLog())
+    (reserved,) = sock.create_sockets(cfg, log)
     own = []
     try:
         assert not reserved.listening
         assert reserved.sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
         port = reserved.getsockname()[1]
-        own = [sock.worker_sockets([reserved], cfg, ListLog())[0] for _ in range(2)]
+        own = [sock.worker_sockets([reserved], cfg, log)[0] for _ in range(2)]
         assert [lnr.getsockname()[1] for lnr in own] == [port, port]
         assert all(lnr.listening for lnr in own)
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
@@ -614,9 +622,9 @@ def test_reuse_port_reserves_the_address_and_workers_listen():
         sock.close_sockets([reserved] + own)
 
 
-def test_missing_certfile_is_refused(tmp_path):
+def test_missing_certfile_is_refused(tmp_path, log):
     with pytest.raises(HaltServer, match="does not exist"):
-        sock.create_sockets(config(bind=["127.0.0.1:0"], certfile=str(tmp_path / "nope.pem")), ListLog())
+        sock.create_sockets(config(bind=["127.0.0.1:0"], certfile=str(tmp_path / "nope.pem")), log)
 
 
 def test_reuse_port_server_serves_from_every_worker(corn_server):
@@ -701,14 +709,14 @@ def test_systemd_socket_activation_and_readiness(tmp_path):
     assert proc.returncode == 0
 
 
-def test_sd_notify_without_systemd_is_silent(monkeypatch):
+def test_sd_notify_without_systemd_is_silent(monkeypatch, log):
     from corn import systemd
 
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
-    log = ListLog()
     systemd.sd_notify("READY=1", log)
     monkeypatch.setenv("NOTIFY_SOCKET", "/nonexistent/dir/notify.sock")
     systemd.sd_notify("READY=1", log)  # failures never raise
+    assert "Exception while invoking sd_notify()" in log.messages()
     assert systemd.listen_fds() == 0
 
 
@@ -809,3 +817,46 @@ def test_capture_output_sends_prints_to_the_error_log(corn_server, tmp_path):
         assert "printed while importing the app" not in server.log()
     finally:
         server.stop()
+
+
+def unix_get(path):
+    client = socket.socket(socket.AF_UNIX)
+    client.settimeout(DEADLINE)
+    try:
+        client.connect(str(path))
+        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := client.recv(65536):
+            data += chunk
+        return data
+    finally:
+        client.close()
+
+
+def test_hup_rebinds_changed_addresses(tmp_path):
+    first, second = tmp_path / "first.sock", tmp_path / "second.sock"
+    conf = write_config(tmp_path, f"bind = ['unix:{first}']\n")
+    log_path = tmp_path / "corn.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "corn", "-c", conf, "basic:app"], env=server_env(),
+                                cwd=str(tmp_path), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: "Booting worker" in log_path.read_text(), message="a worker")
+        assert unix_get(first).endswith(b"Hello, World!")
+        with open(conf, "w") as f:
+            f.write(f"bind = ['unix:{second}', 'unix:{first}']\n")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: log_path.read_text().count("Reload complete") == 1, message="the first reload")
+        assert unix_get(first).endswith(b"Hello, World!")
+        assert unix_get(second).endswith(b"Hello, World!")
+        with open(conf, "w") as f:
+            f.write(f"bind = ['unix:{second}']\n")
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: log_path.read_text().count("Reload complete") == 2, message="the second reload")
+        assert not first.exists()
+        assert unix_get(second).endswith(b"Hello, World!")
+    finally:
+        proc.terminate()
+        proc.wait(DEADLINE)
+    assert proc.returncode == 0
+    assert not second.exists()

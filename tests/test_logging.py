@@ -6,6 +6,7 @@ real requests to `corn --access-logfile FILE` and read the lines it wrote.
 
 import base64
 import itertools
+import json
 import logging
 import os
 import re
@@ -402,7 +403,7 @@ def test_logconfig_json(make_logger, tmp_path):
         "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["file"], "propagate": False}},
     }
     json_path = tmp_path / "logging.json"
-    json_path.write_text(__import__("json").dumps(config))
+    json_path.write_text(json.dumps(config))
     log = make_logger(logconfig_json=str(json_path))
     log.info("via json")
     for handler in log.error_log.handlers:
@@ -448,3 +449,11 @@ def test_syslog_receives_error_and_access_lines(make_logger):
     facility = 19  # local3
     assert first == f"<{facility * 8 + 3}>gunicorn.myapp.error: [{os.getpid()}] to syslog\x00"
     assert second == f"<{facility * 8 + 6}>gunicorn.myapp.access: [{os.getpid()}] POST /path/x y\x00"
+
+
+def test_unwritable_error_log_stops_the_server(corn_server, tmp_path):
+    target = tmp_path / "missing-dir" / "error.log"
+    server = corn_server("basic:app", "--error-logfile", str(target), wait=False)
+    assert server.wait_exit() == 1
+    assert f"Error: '{target}' isn't writable" in server.log()
+    assert "Traceback" not in server.log()

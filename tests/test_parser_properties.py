@@ -246,3 +246,61 @@ def test_origin_form_split_agrees_with_gunicorn(target):
     parts = gunicorn_util.split_request_uri(target)
     assert (parser.path, parser.query, parser.fragment) == (
         parts.path or "", parts.query or "", parts.fragment or "")
+
+
+# --- the word-at-a-time scanners agree with the byte rules ---------------------------------------------
+
+SOME_KNOWN = ["Host", "Accept", "User-Agent", "Accept-Encoding", "X-Forwarded-For", "Content-Type", "TE",
+              "Sec-WebSocket-Extensions", "Upgrade-Insecure-Requests", "DNT", "Cookie"]
+
+
+@BOUNDED
+@given(name=st.sampled_from(["X-V", "Accept", "User-Agent"]),
+       value=st.binary(max_size=40).filter(lambda v: b"\n" not in v))
+def test_field_value_bytes(name, value):
+    """Any byte but CTLs (HTAB aside) and DEL is kept, as latin-1, the same on a repeat."""
+    data = name.encode() + b": " + value + b"\r\n"
+    data = b"GET / HTTP/1.1\r\n" + data + b"\r\n"
+    stripped = value.strip(b" \t")
+    bad = any((b < 0x20 and b != 9) or b == 0x7F for b in stripped)
+    parser = RequestParser()
+    for _ in range(2):  # the second time through, the field repeats the first
+        parser.reset()
+        if bad:
+            with pytest.raises(http_errors.InvalidHeader):
+                parser.parse_head(data, 0, len(data))
+        else:
+            assert parser.parse_head(data, 0, len(data)) == len(data)
+            assert parser.headers == [(name.upper(), stripped.decode("latin-1"))]
+
+
+@BOUNDED
+@given(target=st.binary(min_size=1, max_size=40).filter(lambda t: b" " not in t and b"\n" not in t))
+def test_target_bytes(target):
+    data = b"GET /" + target + b" HTTP/1.1\r\n\r\n"
+    parser = RequestParser()
+    if any(not 0x21 <= b <= 0x7E for b in target):
+        with pytest.raises(http_errors.InvalidRequestLine):
+            parser.parse_head(data, 0, len(data))
+    else:
+        assert parser.parse_head(data, 0, len(data)) == len(data)
+        assert parser.uri == "/" + target.decode("ascii")
+
+
+@BOUNDED
+@given(name=st.sampled_from(SOME_KNOWN), data=st.data())
+def test_known_names_in_any_case_and_their_near_misses(name, data):
+    """A known name in any case gives the shared upper-case str; a name one token byte away does
+    not."""
+    mixed = "".join(c.lower() if data.draw(st.booleans()) else c.upper() for c in name)
+    at = data.draw(st.integers(0, len(name) - 1))
+    other = data.draw(st.sampled_from(TCHAR).filter(lambda c: c.lower() != name[at].lower()))
+    near = name[:at] + other + name[at + 1 :]
+    head = f"GET / HTTP/1.1\r\n{mixed}: 1\r\n{near}: 2\r\n\r\n".encode()
+    parser = RequestParser(header_map="dangerous")
+    assert parser.parse_head(head, 0, len(head)) == len(head)
+    (first, one), (second, two) = parser.headers
+    assert (first, one, second, two) == (name.upper(), "1", near.upper(), "2")
+    parser.reset()
+    parser.parse_head(head, 0, len(head))
+    assert parser.headers[0][0] is first

@@ -1,0 +1,712 @@
+"""End to end: wrk against corn, gunicorn (`-k gevent`) and nginx, one worker each, on one machine.
+
+    python3 perf/e2e.py [--duration S] [--connections N] [--runs 3] [--scenario NAME ...]
+                        [--servers corn,gunicorn,nginx] [--json FILE] [--idle [N]] [--soak N]
+
+Every server runs pinned to CPU 0 and wrk to CPU 1, so the server has a core of its own and the
+load generator cannot steal it. Each measurement gets a fresh server on a fresh port; within a run
+the servers take turns on each scenario (corn, gunicorn, nginx, corn, ...), so a slow minute of the
+machine hits all of them, and the table shows the median over the runs. `--idle` holds thousands
+of idle keep-alive connections open against one worker and reports its memory per connection;
+`--soak N` sends about N keep-alive requests and reports how the worker's memory grew.
+
+Invariants: traffic goes to 127.0.0.1 only; every wait is a bounded poll; every server started is
+stopped on the way out (also on Ctrl-C, TERM and errors), by the id of the session it was started in.
+The WSGI apps are in `perf/apps.py`; nginx's config is `perf/nginx.conf.template`.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import pwd
+import re
+import resource
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+PERF_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(PERF_DIR)
+sys.path.insert(0, PERF_DIR)
+
+import apps  # noqa: E402  (the bodies the servers must answer, from the module they serve)
+
+SERVER_CPU = 0
+CLIENT_CPU = 1
+START_DEADLINE = 60.0  # seconds for a server to answer its first request (a loaded two-core machine)
+STOP_DEADLINE = 20.0  # seconds for a server to exit after its stop signal, before SIGKILL
+IDLE_DEADLINE = 300.0  # seconds to open all the idle connections
+SOAK_MAX_SECONDS = 1800  # the longest soak, whatever N asks for
+IDLE_BATCH = 200  # idle connections opened before their responses are read
+SERVERS = ("corn", "gunicorn", "nginx")
+APT_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str  # the same URL path on every server
+    app: str  # the callable in perf/apps.py that corn and gunicorn serve
+    method: str
+    body: bytes  # the request body
+    expected: bytes  # the response body every server must answer
+    content_type: str
+    wrk_headers: tuple = ()
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("hello-ka", "/hello", "hello", "GET", b"", apps.HELLO_BODY, "text/plain"),
+        Scenario("hello-close", "/hello", "hello", "GET", b"", apps.HELLO_BODY, "text/plain",
+                 ("Connection: close",)),
+        Scenario("echo-4k", "/echo", "echo", "POST", apps.ECHO_BODY, apps.ECHO_BODY,
+                 "application/octet-stream"),
+        Scenario("big-64k", "/big", "big", "GET", b"", apps.BIG_BODY, "application/octet-stream"),
+    )
+}
+NGINX_ECHO_ROW = "reads the body, returns a fixed 4 KiB"
+
+
+def request_bytes(scenario, close=False):
+    """The request of `scenario` as one HTTP/1.1 message, the same bytes wrk sends, near enough."""
+    head = [f"{scenario.method} {scenario.path} HTTP/1.1", "Host: 127.0.0.1"]
+    if scenario.body:
+        head += [f"Content-Type: {scenario.content_type}", f"Content-Length: {len(scenario.body)}"]
+    if close:
+        head.append("Connection: close")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + scenario.body
+
+
+def wrk_lua(scenario):
+    """A wrk script that posts the scenario's body (wrk adds Content-Length)."""
+    char = chr(scenario.body[0])
+    return (
+        f'wrk.method = "{scenario.method}"\n'
+        f'wrk.body = string.rep("{char}", {len(scenario.body)})\n'
+        f'wrk.headers["Content-Type"] = "{scenario.content_type}"\n'
+    )
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def wait_for(predicate, timeout, message, interval=0.05):
+    """Poll `predicate` until it returns a true value; raise after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {message}")
+        time.sleep(interval)
+
+
+def child_pids(pid):
+    """Live pids whose parent is `pid`, read from /proc."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != b"Z":
+            pids.append(int(entry))
+    return sorted(pids)
+
+
+def rss_kib(pid):
+    """VmRSS of `pid` in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pinned(cpu, command):
+    return ["taskset", "-c", str(cpu), *command]
+
+
+def server_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([REPO_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env.pop("GUNICORN_CMD_ARGS", None)
+    env.pop("CORN_CMD_ARGS", None)
+    return env
+
+
+def raise_nofile(needed):
+    """Raise this process's RLIMIT_NOFILE (inherited by the servers started next) to `needed`."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, needed))
+            return
+        except (ValueError, OSError):
+            raise SystemExit(f"the open-files limit is {hard}, {needed} needed: raise it "
+                             f"(`ulimit -Hn {needed}` as root) or ask for fewer idle connections") from None
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+class Server:
+    """One server under test: a master and one worker in a session of their own, pinned to SERVER_CPU,
+    their output in `log_path`. A context manager: leaving it always stops the server."""
+
+    def __init__(self, kind, app, workdir, worker_connections=1000, keepalive=None):
+        self.kind = kind
+        self.app = app
+        self.workdir = workdir
+        self.worker_connections = worker_connections
+        self.keepalive = keepalive  # seconds; None keeps each server's default
+        self.port = free_port()
+        self.log_path = os.path.join(workdir, f"{kind}.log")
+        self.proc = None
+        self.worker = None  # the pid of the master's one child, once it answers
+        routed = app not in {s.app for s in SCENARIOS.values()}
+        self.probe = request_bytes(SCENARIOS["hello-ka"] if routed else scenario_of(app))
+
+    def command(self):
+        bind = f"127.0.0.1:{self.port}"
+        keepalive = ["--keep-alive", str(self.keepalive)] if self.keepalive is not None else []
+        if self.kind == "corn":
+            return ["python3", "-m", "corn", "-w", "1", "--log-level", "warning", "-b", bind,
+                    "--worker-connections", str(self.worker_connections), *keepalive, f"perf.apps:{self.app}"]
+        if self.kind == "gunicorn":
+            return ["python3", "-m", "gunicorn", "-w", "1", "-k", "gevent", "--worker-connections",
+                    str(self.worker_connections), "--log-level", "warning", "-b", bind, *keepalive,
+                    f"perf.apps:{self.app}"]
+        prefix = os.path.join(self.workdir, "nginx")
+        return ["nginx", "-p", prefix + "/", "-c", os.path.join(prefix, "nginx.conf")]
+
+    def write_nginx_prefix(self):
+        prefix = os.path.join(self.workdir, "nginx")
+        os.makedirs(os.path.join(prefix, "html"), exist_ok=True)
+        with open(os.path.join(prefix, "html", "big"), "wb") as f:
+            f.write(apps.BIG_BODY)
+        with open(os.path.join(PERF_DIR, "nginx.conf.template")) as f:
+            template = f.read()
+        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+        fields = {
+            "USER": user,  # as root, nginx's worker would be `nobody`, who cannot read the prefix
+            "PREFIX": prefix,
+            "PORT": str(self.port),
+            "WORKER_CONNECTIONS": str(self.worker_connections),
+            "NOFILE": str(resource.getrlimit(resource.RLIMIT_NOFILE)[0]),
+            "KEEPALIVE": str(self.keepalive if self.keepalive is not None else 75),
+            "HELLO_BODY": apps.HELLO_BODY.decode(),
+            "ECHO_HALF": apps.ECHO_BODY[: len(apps.ECHO_BODY) // 2].decode(),
+        }
+        config = re.sub(r"@([A-Z_]+)@", lambda m: fields[m.group(1)], template)
+        with open(os.path.join(prefix, "nginx.conf"), "w") as f:
+            f.write(config)
+
+    def __enter__(self):
+        if self.kind == "nginx":
+            self.write_nginx_prefix()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                pinned(SERVER_CPU, self.command()), cwd=self.workdir, env=server_env(),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")[-4000:]
+
+    def answers(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.log()}")
+        try:
+            with HTTPClient(self.port, timeout=2.0) as client:
+                return client.round_trip(self.probe)[0] == 200
+        except OSError:
+            return False
+
+    def wait_ready(self):
+        wait_for(self.answers, START_DEADLINE, f"{self.kind} to answer on port {self.port}", interval=0.1)
+        self.worker = wait_for(lambda: len(child_pids(self.proc.pid)) == 1 and child_pids(self.proc.pid)[0],
+                               START_DEADLINE, f"{self.kind}'s one worker")
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            # corn and gunicorn quit at once on INT, nginx on TERM; no graceful drain of idle clients
+            self.proc.send_signal(signal.SIGTERM if self.kind == "nginx" else signal.SIGINT)
+            try:
+                self.proc.wait(STOP_DEADLINE)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the session this server was started in
+        except ProcessLookupError:
+            pass
+        self.proc.wait(STOP_DEADLINE)
+        self.proc = None
+
+    def url(self, scenario):
+        return f"http://127.0.0.1:{self.port}{scenario.path}"
+
+
+def scenario_of(app):
+    return next(s for s in SCENARIOS.values() if s.app == app)
+
+
+class HTTPClient:
+    """One keep-alive HTTP/1.1 connection to 127.0.0.1: sends prepared requests and reads back
+    responses framed by Content-Length (every response of these benchmarks has one)."""
+
+    def __init__(self, port, timeout=START_DEADLINE):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.sock.close()
+
+    def round_trip(self, request):
+        self.sock.sendall(request)
+        return self.read_response()
+
+    def _fill(self):
+        data = self.sock.recv(262144)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        self.buf += data
+
+    def read_response(self):
+        """(status, {lower-case name: value}, body) of the next response."""
+        while (end := self.buf.find(b"\r\n\r\n")) < 0:
+            self._fill()
+        status_line, *lines = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        total = end + 4 + int(headers.get("content-length", 0))
+        while len(self.buf) < total:
+            self._fill()
+        body = bytes(self.buf[end + 4:total])
+        del self.buf[:total]
+        return int(status_line.split()[1]), headers, body
+
+
+def check_response(server, scenario):
+    """Two keep-alive requests answered as the scenario says, or an error naming the difference."""
+    with HTTPClient(server.port) as client:
+        for _ in range(2):
+            status, headers, body = client.round_trip(request_bytes(scenario))
+            problems = []
+            if status != 200:
+                problems.append(f"status {status}")
+            if headers.get("content-type") != scenario.content_type:
+                problems.append(f"Content-Type {headers.get('content-type')!r}")
+            if body != scenario.expected:
+                problems.append(f"a body of {len(body)} bytes that differs")
+            if problems:
+                raise RuntimeError(f"{server.kind} answers {scenario.name} with " + ", ".join(problems))
+
+
+# --- wrk -----------------------------------------------------------------------------------------
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+
+def wrk_command(scenario, url, duration, connections, lua_path):
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for header in scenario.wrk_headers:
+        command += ["-H", header]
+    if scenario.body:
+        command += ["-s", lua_path]
+    return pinned(CLIENT_CPU, command + [url])
+
+
+def parse_wrk(output):
+    """rps, p50/p99 in ms, request count and error counts from wrk's --latency report."""
+    def number(pattern, default=None):
+        m = re.search(pattern, output)
+        if m is None:
+            if default is None:
+                raise RuntimeError(f"unexpected wrk output (no {pattern!r}):\n{output}")
+            return default
+        return m.group(1)
+
+    percentiles = {int(p): float(v) * UNITS_MS[unit]
+                   for p, v, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)}
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return {
+        "rps": float(number(r"Requests/sec:\s+([\d.]+)")),
+        "requests": int(number(r"(\d+) requests in ")),
+        "p50_ms": percentiles[50],
+        "p99_ms": percentiles[99],
+        "socket_errors": sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+        "non_2xx": int(number(r"Non-2xx or 3xx responses: (\d+)", "0")),
+    }
+
+
+def run_wrk(command, duration):
+    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120)
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr or out.stdout}")
+    return parse_wrk(out.stdout)
+
+
+# --- the three measurements ----------------------------------------------------------------------
+
+
+def throughput(args, workdir, lua_path, say):
+    results = []
+    for run in range(1, args.runs + 1):
+        for name in args.scenario:
+            scenario = SCENARIOS[name]
+            for kind in args.servers:
+                with Server(kind, scenario.app, workdir) as server:
+                    check_response(server, scenario)
+                    command = wrk_command(scenario, server.url(scenario), args.duration, args.connections,
+                                          lua_path)
+                    result = run_wrk(command, args.duration)
+                result.update(run=run, scenario=name, server=kind)
+                results.append(result)
+                say(f"run {run}/{args.runs} {name:<11} {kind:<8} {result['rps']:>10.0f} rps  "
+                    f"p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms")
+    return results
+
+
+def medians(results):
+    """{(scenario, server): median rps, p50, p99 and summed errors over the runs}."""
+    grouped = {}
+    for r in results:
+        grouped.setdefault((r["scenario"], r["server"]), []).append(r)
+    return {
+        key: {
+            "rps": statistics.median(r["rps"] for r in rows),
+            "p50_ms": statistics.median(r["p50_ms"] for r in rows),
+            "p99_ms": statistics.median(r["p99_ms"] for r in rows),
+            "errors": sum(r["socket_errors"] + r["non_2xx"] for r in rows),
+            "runs": len(rows),
+        }
+        for key, rows in grouped.items()
+    }
+
+
+def idle(args, workdir, say):
+    """Per server: worker RSS and open fds before and after `args.idle` idle keep-alive connections."""
+    count = args.idle
+    raise_nofile(count + 1024)
+    scenario = SCENARIOS["hello-ka"]
+    request = request_bytes(scenario)
+    results = []
+    for kind in args.servers:
+        # twice the connections: nginx starts closing idle keep-alive ones when less than 1/16 is free
+        with Server(kind, scenario.app, workdir, worker_connections=2 * count + 100, keepalive=600) as server:
+            check_response(server, scenario)
+            rss_before, fds_before = rss_kib(server.worker), open_fds(server.worker)
+            clients = []
+            try:
+                deadline = time.monotonic() + IDLE_DEADLINE
+                while len(clients) < count:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"opened only {len(clients)} of {count} connections to {kind} "
+                                           f"in {IDLE_DEADLINE:.0f}s")
+                    batch = [HTTPClient(server.port) for _ in range(min(IDLE_BATCH, count - len(clients)))]
+                    clients += batch
+                    for client in batch:
+                        client.sock.sendall(request)
+                    for client in batch:
+                        status, _, body = client.read_response()
+                        if status != 200 or body != scenario.expected:
+                            raise RuntimeError(f"{kind} answered {status} to an idle connection's request")
+                # one descriptor per connection; the others (listener, logs, hub) vary by server
+                fds_after = wait_for(lambda: (n := open_fds(server.worker)) > count and n,
+                                     START_DEADLINE, f"{kind}'s worker to hold {count} connections")
+                rss_after = rss_kib(server.worker)
+            finally:
+                for client in clients:
+                    client.close()
+        result = {
+            "server": kind, "connections": count, "rss_before_kib": rss_before, "rss_after_kib": rss_after,
+            "fds_before": fds_before, "fds_after": fds_after,
+            "kib_per_connection": (rss_after - rss_before) / count,
+        }
+        results.append(result)
+        say(f"idle {kind:<8} {count} connections: RSS {rss_before} -> {rss_after} KiB, "
+            f"{result['kib_per_connection']:.1f} KiB each")
+    return results
+
+
+def soak(args, workdir, lua_path, say):
+    """Per server: about `args.soak` keep-alive requests of one scenario; the worker's RSS on the way."""
+    scenario = SCENARIOS[args.soak_scenario]
+    results = []
+    for kind in args.servers:
+        with Server(kind, scenario.app, workdir) as server:
+            check_response(server, scenario)
+            warm = run_wrk(wrk_command(scenario, server.url(scenario), 2, args.connections, lua_path), 2)
+            duration = max(1, min(SOAK_MAX_SECONDS, math.ceil(args.soak / max(warm["rps"], 1.0))))
+            rss_start = rss_kib(server.worker)
+            command = wrk_command(scenario, server.url(scenario), duration, args.connections, lua_path)
+            samples = [rss_start]
+            wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                end = time.monotonic() + duration + 120
+                while wrk.poll() is None and time.monotonic() < end:
+                    time.sleep(1.0)  # the sampling period, not a wait for a state
+                    samples.append(rss_kib(server.worker))
+            finally:
+                if wrk.poll() is None:
+                    wrk.kill()
+                out, err = wrk.communicate(timeout=STOP_DEADLINE)
+            if wrk.returncode != 0:
+                raise RuntimeError(f"wrk failed ({wrk.returncode}): {err or out}")
+            report = parse_wrk(out)
+            rss_end = rss_kib(server.worker)
+        samples.append(rss_end)
+        result = {
+            "server": kind, "scenario": scenario.name, "requests": report["requests"], "seconds": duration,
+            "errors": report["socket_errors"] + report["non_2xx"], "rss_start_kib": rss_start,
+            "rss_end_kib": rss_end, "rss_peak_kib": max(samples), "growth_kib": rss_end - rss_start,
+            "rss_samples_kib": samples,
+        }
+        results.append(result)
+        say(f"soak {kind:<8} {report['requests']} requests in {duration}s: RSS {rss_start} -> {rss_end} KiB")
+    return results
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def tool_versions():
+    python = subprocess.run(
+        ["python3", "-c", "import corn, gunicorn, gevent; print(corn.__version__, gunicorn.__version__, "
+                          "gevent.__version__)"],
+        capture_output=True, text=True, env=server_env(), cwd=tempfile.gettempdir(), timeout=60,
+    )
+    corn, gunicorn, gevent = python.stdout.split() if python.returncode == 0 else ("?", "?", "?")
+    versions = {"corn": corn, "gunicorn": gunicorn, "gevent": gevent, "python": platform.python_version()}
+    if shutil.which("nginx"):
+        nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True, timeout=60).stderr
+        versions["nginx"] = nginx.strip().removeprefix("nginx version: nginx/")
+    if shutil.which("wrk"):
+        wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=60)
+        versions["wrk"] = (wrk.stdout or wrk.stderr).split(" Copyright")[0].removeprefix("wrk ").strip()
+    return versions
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return {"nproc": len(os.sched_getaffinity(0)), "cpus": os.cpu_count(), "cpu_model": model,
+            "kernel": platform.release(), "loadavg_at_start": load}
+
+
+def markdown_table(header, rows, text_columns=1):
+    """A Markdown table; the columns after the first `text_columns` hold numbers, aligned right."""
+    align = ["---" if i < text_columns else "---:" for i in range(len(header))]
+    return "\n".join("| " + " | ".join(map(str, cells)) + " |" for cells in [header, align, *rows])
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b else "—"
+
+
+def throughput_table(summary, scenarios, servers):
+    header = ["scenario", "server", "rps", "p50 ms", "p99 ms", "errors", "rps corn/nginx",
+              "rps corn/gunicorn", "p99 corn/nginx"]
+    rows = []
+    for name in scenarios:
+        for kind in servers:
+            row = summary.get((name, kind))
+            if row is None:
+                continue
+            ratios = ["", "", ""]
+            if kind == "corn":
+                nginx, gunicorn = summary.get((name, "nginx")), summary.get((name, "gunicorn"))
+                ratios = [ratio(row["rps"], nginx and nginx["rps"]),
+                          ratio(row["rps"], gunicorn and gunicorn["rps"]),
+                          ratio(row["p99_ms"], nginx and nginx["p99_ms"])]
+            label = f"nginx ({NGINX_ECHO_ROW})" if (kind, name) == ("nginx", "echo-4k") else kind
+            rows.append([name, label, f"{row['rps']:,.0f}", f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}",
+                         row["errors"], *ratios])
+    return markdown_table(header, rows, text_columns=2)
+
+
+def idle_table(results):
+    header = ["server", "connections", "worker RSS before KiB", "after KiB", "KiB per connection",
+              "worker fds"]
+    return markdown_table(header, [
+        [r["server"], f"{r['connections']:,}", f"{r['rss_before_kib']:,}", f"{r['rss_after_kib']:,}",
+         f"{r['kib_per_connection']:.1f}", f"{r['fds_before']} → {r['fds_after']}"]
+        for r in results
+    ])
+
+
+def soak_table(results):
+    header = ["server", "scenario", "requests", "seconds", "errors", "RSS start KiB", "end KiB", "peak KiB",
+              "growth KiB"]
+    return markdown_table(header, [
+        [r["server"], r["scenario"], f"{r['requests']:,}", r["seconds"], r["errors"], f"{r['rss_start_kib']:,}",
+         f"{r['rss_end_kib']:,}", f"{r['rss_peak_kib']:,}", f"{r['growth_kib']:+,}"]
+        for r in results
+    ], text_columns=2)
+
+
+def report(args, info, summary, idle_results, soak_results):
+    m = info["machine"]
+    wrk_line = f"taskset -c {CLIENT_CPU} wrk -t1 -c{args.connections} -d{args.duration}s --latency URL"
+    out = [
+        "## End to end: wrk against corn, gunicorn and nginx",
+        "",
+        f"- command: `{info['command']}`",
+        f"- machine: nproc {m['nproc']} ({m['cpus']} CPUs), {m['cpu_model']}, Linux {m['kernel']}, "
+        f"load average {m['loadavg_at_start']} at the start",
+        "- versions: " + ", ".join(f"{name} {version}" for name, version in info["versions"].items()),
+        f"- pinning: each server (its master and its one worker) on CPU {SERVER_CPU} "
+        f"(`taskset -c {SERVER_CPU}`), wrk on CPU {CLIENT_CPU} (`{wrk_line}`)",
+        "- servers, each on 127.0.0.1 and a free port: corn `python3 -m corn -w 1 --log-level warning "
+        "--worker-connections 1000 perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 -k gevent "
+        "--worker-connections 1000 --log-level warning perf.apps:APP`, nginx `worker_processes 1`, "
+        "`access_log off` (perf/nginx.conf.template); APP is `hello`, `echo` or `big`",
+    ]
+    if summary:
+        out += [
+            f"- method: {args.runs} run(s); in each run every scenario against each server in turn "
+            f"({', '.join(args.servers)}), a fresh server each time; medians over the runs; errors are wrk's "
+            "socket errors plus non-2xx answers, summed over the runs",
+            "",
+            throughput_table(summary, args.scenario, args.servers),
+        ]
+        if "nginx" in args.servers and "echo-4k" in args.scenario:
+            out += ["", f"nginx runs no WSGI app, so its echo-4k row {NGINX_ECHO_ROW}: the same response "
+                        "bytes as the echo, without the copy."]
+    if idle_results:
+        out += ["", "Idle keep-alive connections, each after one request (keep-alive 600 s):", "",
+                idle_table(idle_results)]
+    if soak_results:
+        out += ["", "Soak, keep-alive; the worker's RSS from after a 2 s warm-up to the end:", "",
+                soak_table(soak_results)]
+    return "\n".join(out)
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def missing_tools(servers):
+    needed = ["wrk", "taskset"] + (["nginx"] if "nginx" in servers else [])
+    return [tool for tool in needed if shutil.which(tool) is None]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, metavar="S", help="seconds per wrk run [10]")
+    parser.add_argument("--connections", type=int, default=100, metavar="N", help="wrk connections [100]")
+    parser.add_argument("--runs", type=int, default=3, help="runs of every scenario on every server; "
+                                                             "0 skips the throughput table [3]")
+    parser.add_argument("--scenario", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS),
+                        metavar="NAME", help=f"scenarios to run: {', '.join(SCENARIOS)} [all]")
+    parser.add_argument("--servers", default=",".join(SERVERS),
+                        help=f"comma-separated, in the order they take turns [{','.join(SERVERS)}]")
+    parser.add_argument("--json", metavar="FILE", help="write the raw results to FILE")
+    parser.add_argument("--idle", type=int, nargs="?", const=10000, default=0, metavar="N",
+                        help="also hold N idle keep-alive connections per server and report memory [10000]")
+    parser.add_argument("--soak", type=int, default=0, metavar="N",
+                        help="also send about N keep-alive requests per server and report memory growth")
+    parser.add_argument("--soak-scenario", choices=[s for s in SCENARIOS if s != "hello-close"],
+                        default="hello-ka", help="the scenario of --soak [hello-ka]")
+    args = parser.parse_args(argv)
+    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    unknown = [s for s in args.servers if s not in SERVERS]
+    if unknown or not args.servers:
+        parser.error(f"--servers: expected names from {', '.join(SERVERS)}, got {args.servers}")
+    if args.duration < 1 or args.connections < 1 or args.runs < 0 or args.idle < 0 or args.soak < 0:
+        parser.error("--duration and --connections must be positive, --runs, --idle and --soak not negative")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    missing = missing_tools(args.servers)
+    if missing:
+        packages = sorted({APT_PACKAGES[tool] for tool in missing})
+        print(f"missing: {', '.join(missing)}; install with:\n  apt-get install -y {' '.join(packages)}",
+              file=sys.stderr)
+        return 2
+    if not {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0):
+        print(f"CPUs {SERVER_CPU} and {CLIENT_CPU} are needed (one for the server, one for wrk)",
+              file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+    def say(line):
+        print(line, file=sys.stderr, flush=True)
+
+    info = {"command": shlex.join(["python3", os.path.relpath(os.path.abspath(sys.argv[0]))] + sys.argv[1:])
+            if argv is None else shlex.join(["python3", "perf/e2e.py", *argv]),
+            "machine": machine(), "versions": tool_versions(),
+            "pinning": {"server_cpu": SERVER_CPU, "client_cpu": CLIENT_CPU}}
+    with tempfile.TemporaryDirectory(prefix="corn-e2e-") as workdir:
+        lua_path = os.path.join(workdir, "post.lua")
+        with open(lua_path, "w") as f:
+            f.write(wrk_lua(SCENARIOS["echo-4k"]))
+        results = throughput(args, workdir, lua_path, say) if args.runs else []
+        idle_results = idle(args, workdir, say) if args.idle else []
+        soak_results = soak(args, workdir, lua_path, say) if args.soak else []
+    summary = medians(results)
+    print(report(args, info, summary, idle_results, soak_results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({**info, "args": vars(args), "results": results,
+                       "medians": [{"scenario": s, "server": k, **v} for (s, k), v in summary.items()],
+                       "idle": idle_results, "soak": soak_results}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
