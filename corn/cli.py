@@ -192,4 +192,5 @@ def main(argv=None):
 
     from corn.arbiter import Arbiter
 
-    Arbiter(cfg).run()
+    # HUP re-reads the same sources: this command line and the environment at that time.
+    Arbiter(cfg, reload_config=lambda: build_config(argv)).run()

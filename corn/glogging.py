@@ -134,6 +134,29 @@ class Atoms(dict):
         return None
 
 
+class WSGIErrors:
+    """`wsgi.errors`: what the app writes goes, as written, to every stream of the error log."""
+
+    def __init__(self, error_log):
+        self._error_log = error_log
+
+    def _streams(self):
+        streams = [h.stream for h in self._error_log.handlers if isinstance(h, logging.StreamHandler)]
+        return streams or [sys.stderr]
+
+    def write(self, data):
+        for stream in self._streams():
+            stream.write(data)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        for stream in self._streams():
+            stream.flush()
+
+
 class Logger:
     """gunicorn-compatible logger: error-log methods plus `access()`, `reopen_files()`,
     `close_on_exec()`."""
@@ -154,6 +177,7 @@ class Logger:
         self.cfg = cfg
         self.access_enabled = False
         self.loglevel = logging.INFO
+        self.wsgi_errors = WSGIErrors(self.error_log)
         self._clf_second = None
         self._clf_text = ""
         self.setup(cfg)

@@ -195,10 +195,10 @@ class Server:
         bind = f"127.0.0.1:{self.port}"
         keepalive = ["--keep-alive", str(self.keepalive)] if self.keepalive is not None else []
         if self.kind == "corn":
-            return ["python3", "-m", "corn", "-w", "1", "--log-level", "warning", "-b", bind,
+            return [sys.executable, "-m", "corn", "-w", "1", "--log-level", "warning", "-b", bind,
                     "--worker-connections", str(self.worker_connections), *keepalive, f"perf.apps:{self.app}"]
         if self.kind == "gunicorn":
-            return ["python3", "-m", "gunicorn", "-w", "1", "-k", "gevent", "--worker-connections",
+            return [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gevent", "--worker-connections",
                     str(self.worker_connections), "--log-level", "warning", "-b", bind, *keepalive,
                     f"perf.apps:{self.app}"]
         prefix = os.path.join(self.workdir, "nginx")
@@ -518,7 +518,7 @@ def soak(args, workdir, lua_path, say):
 
 def tool_versions():
     python = subprocess.run(
-        ["python3", "-c", "import corn, gunicorn, gevent; print(corn.__version__, gunicorn.__version__, "
+        [sys.executable, "-c", "import corn, gunicorn, gevent; print(corn.__version__, gunicorn.__version__, "
                           "gevent.__version__)"],
         capture_output=True, text=True, env=server_env(), cwd=tempfile.gettempdir(), timeout=60,
     )
@@ -590,11 +590,10 @@ def idle_table(results):
 def soak_table(results):
     header = ["server", "scenario", "requests", "seconds", "errors", "RSS start KiB", "end KiB", "peak KiB",
               "growth KiB"]
-    return markdown_table(header, [
-        [r["server"], r["scenario"], f"{r['requests']:,}", r["seconds"], r["errors"], f"{r['rss_start_kib']:,}",
-         f"{r['rss_end_kib']:,}", f"{r['rss_peak_kib']:,}", f"{r['growth_kib']:+,}"]
-        for r in results
-    ], text_columns=2)
+    rows = [[r["server"], r["scenario"], f"{r['requests']:,}", r["seconds"], r["errors"]]
+            + [f"{r[key]:,}" for key in ("rss_start_kib", "rss_end_kib", "rss_peak_kib")]
+            + [f"{r['growth_kib']:+,}"] for r in results]
+    return markdown_table(header, rows, text_columns=2)
 
 
 def report(args, info, summary, idle_results, soak_results):
@@ -709,4 +708,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; every server started is stopped", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)

@@ -75,6 +75,10 @@ class CornServer:
     def __init__(self, workdir, app, args=(), env=None, bind="127.0.0.1:0"):
         self.workdir = str(workdir)
         self.log_path = os.path.join(self.workdir, "corn.log")
+        if "--error-logfile" in args:
+            self.error_log_path = args[list(args).index("--error-logfile") + 1]
+        else:
+            self.error_log_path = None
         self.args = [sys.executable, "-m", "corn", "-b", bind, *args] + ([app] if app else [])
         self.env = server_env(env)
         self.proc = None
@@ -93,8 +97,13 @@ class CornServer:
         return self.proc.pid
 
     def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+        """What the server printed, plus its error log file when it has one."""
+        text = b""
+        for path in (self.log_path, self.error_log_path):
+            if path and os.path.exists(path):
+                with open(path, "rb") as f:
+                    text += f.read()
+        return text.decode("utf-8", "replace")
 
     def wait_ready(self, workers=1, timeout=DEADLINE):
         def ready():

@@ -306,3 +306,10 @@ def test_proxy_protocol_from_a_peer_not_allowed_is_403(corn_server):
         client.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 443\r\nGET /env HTTP/1.1\r\nHost: x\r\n\r\n")
         assert client.read_response().status == 403
         assert client.closed_by_peer()
+
+
+def test_wsgi_errors_goes_to_the_error_log(corn_server, tmp_path):
+    errorlog = tmp_path / "error.log"
+    server = corn_server("wsgi_checks:app", "--error-logfile", str(errorlog))
+    assert http_request(server.port, "GET", "/errors").status == 200
+    wait_for(lambda: "a line for wsgi.errors" in errorlog.read_text(), message="the line in the error log")
