@@ -29,6 +29,8 @@ cdef class ConnectionHandler:
     cdef object forwarded_allow        # callable(addr) -> bool: is the peer trusted
     cdef object proxy_allow            # callable(addr) -> bool: may the peer send a PROXY header
     cdef str script_name               # SCRIPT_NAME from the process environment
+    cdef object pre_request            # the hooks, or None when they are gunicorn's defaults
+    cdef object post_request
 
     cdef int _serve(self, Connection conn) except -1
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1
@@ -57,6 +59,7 @@ cdef class Connection:
     cdef Py_ssize_t end
     cdef bint eof                      # the peer closed its side
     cdef bint must_close               # framing is broken or a limit was hit: do not reuse
+    cdef Py_ssize_t requests           # requests served on this connection
 
     cdef Py_ssize_t fill(self) except -1
     cdef int send(self, data) except -1
@@ -82,7 +85,7 @@ cdef class Response:
     cdef str version                   # "HTTP/1.1" or "HTTP/1.0": the status line echoes the request
     cdef public str status
     cdef public list headers
-    cdef int status_code
+    cdef readonly int status_code
     cdef bint started                  # start_response was called
     cdef bint headers_sent
     cdef bint chunked

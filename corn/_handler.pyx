@@ -32,7 +32,8 @@ import time
 from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
-from corn import SERVER, SERVER_SOFTWARE
+from corn import SERVER, SERVER_SOFTWARE, settings
+from corn.hook_request import HookRequest
 from corn.filewrapper import FileWrapper
 from corn.http_errors import (
     ConfigurationProblem, HTTPParseError, LimitRequestHeaders, NoMoreData, RequestHeadTimeout, error_response,
@@ -585,6 +586,11 @@ cdef class ConnectionHandler:
         self.access_enabled = bool(getattr(log, "access_enabled", False))
         self.access_log = log.access if self.access_enabled else None
         self.script_name = os.environ.get("SCRIPT_NAME", "")
+        # The default hooks are skipped: pre_request's only logs at debug level, post_request's is empty.
+        self.pre_request = cfg.pre_request
+        if self.pre_request is settings.pre_request and getattr(log, "loglevel", 20) > 10:
+            self.pre_request = None
+        self.post_request = None if cfg.post_request is settings.post_request else cfg.post_request
         self.forwarded_allow = worker.peer_trusted
         self.proxy_allow = worker.proxy_allowed
         self.parser_options = dict(
@@ -656,6 +662,7 @@ cdef class ConnectionHandler:
         cdef dict environ
         cdef object result = None
         cdef double started = 0.0
+        cdef object hook_req = None
         cdef double deadline = conn.head_deadline if parser.first_request else 0.0
         cdef double left
         parser.reset()
@@ -697,6 +704,15 @@ cdef class ConnectionHandler:
         )
         if self.access_enabled:
             started = monotonic()
+        if self.pre_request is not None or self.post_request is not None:
+            hook_req = HookRequest(
+                parser.method, parser.uri, parser.path, parser.query, parser.fragment,
+                (parser.version_major, parser.version_minor), parser.headers,
+                parser.url_scheme or self.base_environ["wsgi.url_scheme"], conn.peer, conn.requests + 1,
+            )
+            if self.pre_request is not None:
+                self.pre_request(self.worker, hook_req)
+        conn.requests += 1
         try:
             environ = self._environ(conn, parser, body)
         except HTTPParseError as exc:
@@ -729,6 +745,7 @@ cdef class ConnectionHandler:
             if not resp.headers_sent:
                 conn.send(INTERNAL_ERROR)
                 resp.status = "500 Internal Server Error"
+                resp.status_code = 500
                 resp.headers = []
                 resp.sent = 0
             return 0
@@ -736,6 +753,11 @@ cdef class ConnectionHandler:
             if self.access_enabled and resp.status is not None:
                 self.access_log(environ, resp.status, resp.headers, resp.sent,
                                 monotonic() - started)
+            if self.post_request is not None:
+                try:
+                    self.post_request(self.worker, hook_req, environ, resp)
+                except Exception:
+                    self.log.exception("Exception in post_request hook")
         if not self.worker.request_done():
             resp.keep_alive = False
         if not resp.keep_alive or conn.must_close:

@@ -622,8 +622,8 @@ def report(args, info, summary, idle_results, soak_results):
             throughput_table(summary, args.scenario, args.servers),
         ]
         if "nginx" in args.servers and "echo-4k" in args.scenario:
-            out += ["", f"nginx runs no WSGI app, so its echo-4k row {NGINX_ECHO_ROW}: the same response "
-                        "bytes as the echo, without the copy."]
+            out += ["", f'nginx runs no WSGI app, so its echo-4k row is "{NGINX_ECHO_ROW}": the same '
+                        "response bytes as the echo's, without passing the body through an app."]
     if idle_results:
         out += ["", "Idle keep-alive connections, each after one request (keep-alive 600 s):", "",
                 idle_table(idle_results)]
