@@ -47,8 +47,12 @@ cdef class Connection:
     cdef object sendall                # sock.sendall, looked up once
     cdef object settimeout
     cdef object send_now               # gevent: the non-blocking socket's send, tried before sendall
-    cdef object wait_read              # gevent: sock._wait, parks the greenlet until readable
     cdef object read_event             # gevent: the socket's read watcher
+    cdef object hub_wait               # gevent: hub.wait(watcher) parks this greenlet
+    cdef object loop                   # gevent: the hub's loop, for the read timer
+    cdef object greenlet               # gevent: the greenlet serving this connection
+    cdef object timer                  # gevent: the read-timeout timer, reused while its length holds
+    cdef double timer_seconds
     cdef object peer                   # the address tuple, or a unix path / ""
     cdef str remote_addr               # REMOTE_ADDR ("" for a unix socket peer)
     cdef str remote_port               # REMOTE_PORT, or None for a unix socket peer
@@ -64,6 +68,8 @@ cdef class Connection:
     cdef Py_ssize_t fill(self) except -1
     cdef int send(self, data) except -1
     cdef int set_timeout(self, double seconds) except -1
+    cdef int wait_readable(self) except -1
+    cdef int close_timer(self) except -1
 
 
 cdef class Body:

@@ -42,6 +42,7 @@ from corn.sendfile import send_file
 
 cdef object socket_timeout = socket.timeout
 try:
+    from gevent import getcurrent as gevent_getcurrent
     from gevent._socket3 import socket as gevent_socket
 except ImportError:
     gevent_socket = None
@@ -151,8 +152,10 @@ cdef class Connection:
             # Timeout object per call: try the non-blocking socket, wait on gevent only if it would block.
             self.recv_into = sock._sock.recv_into
             self.send_now = sock._sock.send
-            self.wait_read = sock._wait
             self.read_event = sock._read_event
+            self.hub_wait = sock.hub.wait
+            self.loop = sock.hub.loop
+            self.greenlet = gevent_getcurrent()
         else:
             self.recv_into = sock.recv_into
         self.peer = peer
@@ -187,7 +190,7 @@ cdef class Connection:
             if size - self.end < MIN_READ:
                 self.buf.extend(bytes(size))
         view = memoryview(self.buf)[self.end:]
-        if self.wait_read is None:
+        if self.hub_wait is None:
             n = self.recv_into(view)
         else:
             while True:
@@ -195,7 +198,7 @@ cdef class Connection:
                     n = self.recv_into(view)
                     break
                 except BlockingIOError:
-                    self.wait_read(self.read_event)
+                    self.wait_readable()
         if n == 0:
             self.eof = True
         self.end += n
@@ -214,7 +217,35 @@ cdef class Connection:
         self.sendall(data)
         return 0
 
+    cdef int wait_readable(self) except -1:
+        """Park this greenlet until the socket is readable, at most timeout_now seconds (gevent's
+        own wait, with one timer per connection instead of a Timeout object per wait)."""
+        cdef double seconds = self.timeout_now
+        if seconds <= 0.0:
+            self.hub_wait(self.read_event)
+            return 0
+        if self.timer is None or self.timer_seconds != seconds:
+            if self.timer is not None:
+                self.timer.close()
+            self.timer = self.loop.timer(seconds)
+            self.timer_seconds = seconds
+        self.timer.start(self.greenlet.throw, socket_timeout)
+        try:
+            self.hub_wait(self.read_event)
+        finally:
+            self.timer.stop()
+        return 0
+
+    cdef int close_timer(self) except -1:
+        if self.timer is not None:
+            self.timer.close()
+            self.timer = None
+        return 0
+
     cdef int set_timeout(self, double seconds) except -1:
+        if self.hub_wait is not None:
+            self.timeout_now = seconds  # read waits use it; the socket keeps the write timeout
+            return 0
         if seconds != self.timeout_now:
             self.settimeout(seconds if seconds > 0 else None)
             self.timeout_now = seconds
@@ -627,6 +658,8 @@ cdef class ConnectionHandler:
     def handle(self, sock, addr):
         """Serve one connection until it closes; the only entry point from the worker."""
         cdef Connection conn = Connection(sock, addr)
+        if conn.hub_wait is not None:
+            sock.settimeout(self.timeout if self.timeout > 0 else None)  # for writes
         if self.header_timeout > 0:
             conn.head_deadline = monotonic() + self.header_timeout
         try:
@@ -636,6 +669,7 @@ cdef class ConnectionHandler:
         except OSError as exc:
             self.log.debug("Socket error on %s: %s", conn.remote_addr, exc)
         finally:
+            conn.close_timer()
             if conn.must_close and not conn.eof:
                 close_quietly(sock)
             else:

@@ -216,3 +216,21 @@ def test_many_concurrent_connections_on_one_gevent_worker(server):
         for sock in socks:
             sock.close()
     assert bodies == [b"slept"] * 50
+
+
+def test_idle_keep_alive_connection_is_closed_after_keepalive_seconds(corn_server):
+    server = corn_server("basic:app", "--keep-alive", "1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().header("connection") == "keep-alive"
+        assert client.closed_by_peer(timeout=60)
+
+
+def test_keep_alive_zero_closes_after_each_response(corn_server):
+    server = corn_server("basic:app", "--keep-alive", "0")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().header("connection") == "close"
+        assert client.closed_by_peer()
