@@ -76,7 +76,38 @@ cdef frozenset HOP_BY_HOP = frozenset((
 # Header name (as the parser gives it, upper-cased) -> environ key. Filled as names are seen.
 cdef dict ENVIRON_KEYS = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}
 
-cdef dict PROTOCOLS = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
+cdef enum HeaderKind:
+    HEADER_PLAIN = 0
+    HEADER_DROPPED = 1          # hop-by-hop or the server's own: never sent from the app
+    HEADER_CONTENT_LENGTH = 2
+
+# Response header name as the app spells it -> HeaderKind; a name is validated once, when first seen.
+cdef dict RESPONSE_NAMES = {}
+
+
+cdef int response_header_kind(name) except -1:
+    cdef object kind = RESPONSE_NAMES.get(name)
+    cdef str lname
+    if kind is not None:
+        return <int>kind
+    if not isinstance(name, str) or not is_token(name):
+        raise ValueError(f"invalid response header name {name!r}")
+    lname = name.lower()
+    if lname in HOP_BY_HOP:
+        kind = HEADER_DROPPED
+    elif lname == "content-length":
+        kind = HEADER_CONTENT_LENGTH
+    else:
+        kind = HEADER_PLAIN
+    if len(RESPONSE_NAMES) < ENVIRON_KEY_CACHE:
+        RESPONSE_NAMES[name] = kind
+    return <int>kind
+
+
+cdef inline str protocol(int major, int minor):
+    if major == 1:
+        return "HTTP/1.1" if minor == 1 else "HTTP/1.0"
+    return f"HTTP/{major}.{minor}"
 
 
 cdef inline str environ_key(str name):
@@ -122,6 +153,22 @@ cdef bint is_field_value(str s):
         if (c < 32 and c != 9) or c == 127 or c > 255:
             return False
     return True
+
+
+cdef int status_code(status) except -1:
+    """The code of a WSGI status string ("NNN Reason"); ValueError for anything else."""
+    cdef str text
+    cdef Py_UCS4 a, b, c
+    if isinstance(status, str):
+        text = <str>status
+        if len(text) >= 3 and (len(text) == 3 or text[3] == " ") and is_field_value(text):
+            a = text[0]
+            b = text[1]
+            c = text[2]
+            if <Py_UCS4>'1' <= a <= <Py_UCS4>'9' and <Py_UCS4>'0' <= b <= <Py_UCS4>'9' \
+                    and <Py_UCS4>'0' <= c <= <Py_UCS4>'9':
+                return (<int>a - 48) * 100 + (<int>b - 48) * 10 + (<int>c - 48)
+    raise ValueError(f"invalid status {status!r}: expected 'NNN Reason'")
 
 
 cdef int close_quietly(sock) except -1:
@@ -445,7 +492,9 @@ cdef class Response:
 
     def start_response(self, status, headers, exc_info=None):
         cdef list kept = []
-        cdef str lname
+        cdef int kind, code
+        cdef Py_ssize_t n
+        cdef str text
         if exc_info is not None:
             try:
                 if self.headers_sent:
@@ -454,25 +503,29 @@ cdef class Response:
                 exc_info = None
         elif self.started:
             raise AssertionError("start_response() called a second time without exc_info")
-        if not isinstance(status, str) or len(status) < 3 or not status[:3].isdigit() \
-                or (len(status) > 3 and status[3] != " ") or not is_field_value(status):
-            raise ValueError(f"invalid status {status!r}: expected 'NNN Reason'")
+        code = status_code(status)
         self.length = -1
-        for name, value in headers:
-            if not isinstance(name, str) or not is_token(name):
-                raise ValueError(f"invalid response header name {name!r}")
+        for item in headers:
+            name, value = item
+            kind = response_header_kind(name)
             if not isinstance(value, str) or not is_field_value(value):
                 raise ValueError(f"invalid value for response header {name!r}")
-            lname = name.lower()
-            if lname in HOP_BY_HOP:
+            if kind == HEADER_DROPPED:
                 continue
-            if lname == "content-length":
-                self.length = int(value)
-                if self.length < 0:
+            text = <str>value
+            n = len(text)
+            if n and (text[0] in " \t" or text[n - 1] in " \t"):
+                text = text.strip(" \t")
+                item = (name, text)
+            elif type(item) is not tuple:
+                item = (name, text)
+            if kind == HEADER_CONTENT_LENGTH:
+                if not text.isdigit():
                     raise ValueError(f"invalid Content-Length {value!r}")
-            kept.append((name, value.strip(" \t")))
+                self.length = int(text)
+            kept.append(item)
         self.status = status
-        self.status_code = int(status[:3])
+        self.status_code = code
         if self.status_code < 200 or self.status_code == 204:
             # RFC 9110 section 8.6: no Content-Length on 1xx and 204
             kept = [(name, value) for name, value in kept if name.lower() != "content-length"]
@@ -733,7 +786,7 @@ cdef class ConnectionHandler:
         conn.start = head_end
         body = Body(conn, parser, parser.expect_continue and parser.version_minor >= 1)
         resp = Response(
-            conn, PROTOCOLS.get((parser.version_major, parser.version_minor), "HTTP/1.1"),
+            conn, "HTTP/1.1" if parser.version_minor == 1 else "HTTP/1.0",
             parser.method == "HEAD", not (parser.should_close or self.force_close),
         )
         if self.access_enabled:
@@ -763,8 +816,10 @@ cdef class ConnectionHandler:
                 if conn.must_close:
                     self._log_length_mismatch(parser, resp)
             finally:
-                if hasattr(result, "close"):
-                    result.close()
+                if type(result) is not list:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
         except (socket_timeout, NoMoreData, ConnectionError):
             conn.must_close = True
             raise
@@ -815,8 +870,7 @@ cdef class ConnectionHandler:
         environ["REQUEST_METHOD"] = parser.method
         environ["RAW_URI"] = parser.uri
         environ["QUERY_STRING"] = parser.query
-        environ["SERVER_PROTOCOL"] = PROTOCOLS.get((parser.version_major, parser.version_minor)) or \
-            f"HTTP/{parser.version_major}.{parser.version_minor}"
+        environ["SERVER_PROTOCOL"] = protocol(parser.version_major, parser.version_minor)
         environ["wsgi.input"] = body
         environ["gunicorn.socket"] = conn.sock
         if parser.proxy_info is not None and parser.proxy_info[1] is not None:
