@@ -46,7 +46,7 @@ cdef class Connection:
     cdef object recv_into              # sock.recv_into, looked up once
     cdef object sendall                # sock.sendall, looked up once
     cdef object settimeout
-    cdef object send_now               # gevent: the non-blocking socket's send, tried before sendall
+    cdef int fd                        # gevent: the non-blocking descriptor, for recv(2)/send(2)
     cdef object read_event             # gevent: the socket's read watcher
     cdef object hub_wait               # gevent: hub.wait(watcher) parks this greenlet
     cdef object loop                   # gevent: the hub's loop, for the read timer
@@ -66,7 +66,7 @@ cdef class Connection:
     cdef Py_ssize_t requests           # requests served on this connection
 
     cdef Py_ssize_t fill(self) except -1
-    cdef int send(self, data) except -1
+    cdef int send(self, bytes data) except -1
     cdef int set_timeout(self, double seconds) except -1
     cdef int wait_readable(self) except -1
     cdef int close_timer(self) except -1

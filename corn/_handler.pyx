@@ -20,6 +20,8 @@ cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_Copy
+from cpython.exc cimport PyErr_SetFromErrno
+from libc.errno cimport EAGAIN, EINTR, errno
 from libc.string cimport memchr
 from libc.time cimport time as c_time
 
@@ -39,6 +41,14 @@ from corn.http_errors import (
     ConfigurationProblem, HTTPParseError, LimitRequestHeaders, NoMoreData, RequestHeadTimeout, error_response,
 )
 from corn.sendfile import send_file
+
+cdef extern from "<errno.h>":
+    int EWOULDBLOCK
+
+cdef extern from "<sys/socket.h>" nogil:
+    ssize_t c_recv "recv" (int fd, void* buf, size_t n, int flags)
+    ssize_t c_send "send" (int fd, const void* buf, size_t n, int flags)
+    int MSG_NOSIGNAL
 
 cdef object socket_timeout = socket.timeout
 try:
@@ -194,11 +204,12 @@ cdef class Connection:
         self.sock = sock
         self.sendall = sock.sendall
         self.settimeout = sock.settimeout
+        self.fd = -1
         if gevent_socket is not None and type(sock) is gevent_socket:
-            # gevent's own recv_into and sendall, minus their Python frames, a getsockopt and a
-            # Timeout object per call: try the non-blocking socket, wait on gevent only if it would block.
-            self.recv_into = sock._sock.recv_into
-            self.send_now = sock._sock.send
+            # What gevent's recv_into and sendall do, minus their Python frames, a getsockopt and a
+            # Timeout per call, and the exception object per EAGAIN: the descriptor is non-blocking,
+            # so recv(2)/send(2) are called directly and gevent is waited on only when they would block.
+            self.fd = sock.fileno()
             self.read_event = sock._read_event
             self.hub_wait = sock.hub.wait
             self.loop = sock.hub.loop
@@ -224,7 +235,6 @@ cdef class Connection:
         cdef Py_ssize_t size = len(self.buf)
         cdef Py_ssize_t pending = self.end - self.start
         cdef Py_ssize_t n
-        cdef object view
         if self.eof:
             return 0
         if pending == 0:
@@ -236,32 +246,35 @@ cdef class Connection:
                 self.end = pending
             if size - self.end < MIN_READ:
                 self.buf.extend(bytes(size))
-        view = memoryview(self.buf)[self.end:]
-        if self.hub_wait is None:
-            n = self.recv_into(view)
+        if self.fd < 0:
+            n = self.recv_into(memoryview(self.buf)[self.end:])
         else:
             while True:
-                try:
-                    n = self.recv_into(view)
+                n = c_recv(self.fd, PyByteArray_AS_STRING(self.buf) + self.end, len(self.buf) - self.end, 0)
+                if n >= 0:
                     break
-                except BlockingIOError:
+                if errno == EAGAIN or errno == EWOULDBLOCK:
                     self.wait_readable()
+                elif errno != EINTR:
+                    PyErr_SetFromErrno(OSError)
         if n == 0:
             self.eof = True
         self.end += n
         return n
 
-    cdef int send(self, data) except -1:
-        cdef Py_ssize_t n
-        if self.send_now is not None:
-            try:
-                n = self.send_now(data)
-            except BlockingIOError:
-                n = 0
+    cdef int send(self, bytes data) except -1:
+        """Send all of `data`: one send(2) when the socket takes it whole (the usual case), else
+        the rest through the socket's sendall, which waits (and yields) as needed."""
+        cdef Py_ssize_t n = 0
+        if self.fd >= 0:
+            n = c_send(self.fd, <const char*>data, len(data), MSG_NOSIGNAL)
             if n == len(data):
                 return 0
-            data = memoryview(data)[n:]
-        self.sendall(data)
+            if n < 0:
+                if errno != EAGAIN and errno != EWOULDBLOCK and errno != EINTR:
+                    PyErr_SetFromErrno(OSError)
+                n = 0
+        self.sendall(memoryview(data)[n:] if n else data)
         return 0
 
     cdef int wait_readable(self) except -1:
@@ -579,8 +592,8 @@ cdef class Response:
         cdef bytes head
         if not self.started:
             raise AssertionError("write() called before start_response()")
-        if not isinstance(data, bytes):
-            if isinstance(data, (bytearray, memoryview)):
+        if type(data) is not bytes:
+            if isinstance(data, (bytes, bytearray, memoryview)):
                 data = bytes(data)
             else:
                 raise TypeError(f"response body must be bytes, not {type(data).__name__}")
