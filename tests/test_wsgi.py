@@ -2,7 +2,9 @@
 
 import json
 import os
+import select
 import socket
+import threading
 import time
 
 import pytest
@@ -220,38 +222,35 @@ def test_secure_scheme_header_from_an_untrusted_peer_is_ignored(corn_server):
 
 def test_slow_header_client_is_cut_off_while_others_are_served(corn_server):
     server = corn_server("wsgi_checks:app", "--header-timeout", "3", "--worker-connections", "200")
-    trickler = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-    request = b"GET /env HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
-    served = 0
-    sent = 0
-    cut_off = False
-    end = time.monotonic() + 60
-    while time.monotonic() < end and sent < len(request):
-        try:
-            trickler.sendall(request[sent:sent + 1])
-        except OSError:
-            cut_off = True
-            break
-        sent += 1
-        if served < 50:
-            assert http_request(server.port, "GET", "/write-callable").status == 200
-            served += 1
-        else:
-            time.sleep(0.2)
-        trickler.setblocking(False)
-        try:
-            data = trickler.recv(65536)
-        except BlockingIOError:
-            data = None
-        finally:
-            trickler.setblocking(True)
-        if data is not None:
-            assert data.startswith(b"HTTP/1.1 408 Request Timeout")
-            cut_off = True
-            break
-    trickler.close()
-    assert served == 50
-    assert cut_off
+    outcome = {}
+
+    def trickle():
+        """One header byte every 0.1 s (bounded: 600 bytes, 60 s) until the server answers or closes."""
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as sock:
+            request = b"GET /env HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 600
+            end = time.monotonic() + 60
+            for i in range(len(request)):
+                if time.monotonic() > end:
+                    break
+                try:
+                    sock.sendall(request[i:i + 1])
+                except OSError:
+                    break
+                readable, _, _ = select.select([sock], [], [], 0.1)
+                if readable:
+                    break
+            try:
+                outcome["reply"] = sock.recv(65536)
+            except OSError as exc:
+                outcome["reply"] = exc
+
+    trickler = threading.Thread(target=trickle)
+    trickler.start()
+    served = [http_request(server.port, "GET", "/write-callable").status for _ in range(50)]
+    trickler.join(90)
+    assert not trickler.is_alive()
+    assert served == [200] * 50
+    assert isinstance(outcome["reply"], bytes) and outcome["reply"].startswith(b"HTTP/1.1 408 Request Timeout")
     wait_for(lambda: "Request head not received within 3s" in server.log(), message="the cut-off in the log")
 
 
