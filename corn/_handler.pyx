@@ -287,9 +287,10 @@ cdef class Connection:
         if self.timer is None or self.timer_seconds != seconds:
             if self.timer is not None:
                 self.timer.close()
-            self.timer = self.loop.timer(seconds)
+            self.timer = self.loop.timer(seconds, seconds)
             self.timer_seconds = seconds
-        self.timer.start(self.greenlet.throw, socket_timeout)
+        # again(), not start(): a stopped libev timer started again keeps its first deadline
+        self.timer.again(self.greenlet.throw, socket_timeout)
         try:
             self.hub_wait(self.read_event)
         finally:

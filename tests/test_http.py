@@ -1,6 +1,7 @@
 """HTTP/1.1 over real sockets against a real corn server (gevent worker unless stated)."""
 
 import socket
+import time
 
 import pytest
 from conftest import RawClient, http_request, wait_for
@@ -234,3 +235,19 @@ def test_keep_alive_zero_closes_after_each_response(corn_server):
         client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert client.read_response().header("connection") == "close"
         assert client.closed_by_peer()
+
+
+def test_busy_keep_alive_connection_outlives_the_keepalive_timeout(corn_server):
+    """keepalive bounds the idle wait between requests, not the life of a busy connection."""
+    server = corn_server("basic:app", "--keep-alive", "1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        end = time.monotonic() + 3
+        served = 0
+        while time.monotonic() < end and served < 100000:
+            client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert client.read_response().body == b"Hello, World!"
+            served += 1
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().body == b"Hello, World!"
+    assert served > 1
