@@ -29,6 +29,7 @@ cdef class ConnectionHandler:
     cdef object forwarded_allow        # callable(addr) -> bool: is the peer trusted
     cdef object proxy_allow            # callable(addr) -> bool: may the peer send a PROXY header
     cdef str script_name               # SCRIPT_NAME from the process environment
+    cdef list buffers                  # receive buffers of idle connections, lent to busy ones
     cdef object pre_request            # the hooks, or None when they are gunicorn's defaults
     cdef object post_request
 
@@ -58,7 +59,8 @@ cdef class Connection:
     cdef str remote_port               # REMOTE_PORT, or None for a unix socket peer
     cdef double timeout_now            # the socket timeout currently set, to skip needless calls
     cdef double head_deadline          # monotonic time by which the first request head must be in
-    cdef bytearray buf                 # the receive buffer, reused for every request
+    cdef bytearray buf                 # the receive buffer, reused for every request; None while idle
+    cdef list buffers                  # the handler's pool of receive buffers
     cdef Py_ssize_t start              # unconsumed bytes are buf[start:end]
     cdef Py_ssize_t end
     cdef bint eof                      # the peer closed its side
@@ -68,6 +70,7 @@ cdef class Connection:
     cdef Py_ssize_t fill(self) except -1
     cdef int send(self, bytes data) except -1
     cdef int set_timeout(self, double seconds) except -1
+    cdef int lend_buffer(self) except -1
     cdef int wait_readable(self) except -1
     cdef int close_timer(self) except -1
 

@@ -66,6 +66,7 @@ cdef enum:
     DRAIN_LIMIT = 1048576     # unread body bytes we are willing to discard to keep a connection
     ENVIRON_KEY_CACHE = 4096  # header names remembered with their HTTP_* key
     MAX_REQUEST_LINE = 65536  # the longest request line buffered when limit_request_line is 0
+    POOLED_BUFFERS = 64       # idle receive buffers a handler keeps for the next busy connection
 
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
@@ -200,8 +201,9 @@ cdef int close_quietly(sock) except -1:
 
 @cython.final
 cdef class Connection:
-    def __cinit__(self, sock, peer):
+    def __cinit__(self, sock, peer, list buffers):
         self.sock = sock
+        self.buffers = buffers
         self.sendall = sock.sendall
         self.settimeout = sock.settimeout
         self.fd = -1
@@ -217,7 +219,7 @@ cdef class Connection:
         else:
             self.recv_into = sock.recv_into
         self.peer = peer
-        self.buf = bytearray(BUF_SIZE)
+        self.buf = buffers.pop() if buffers else bytearray(BUF_SIZE)
         self.start = 0
         self.end = 0
         self.eof = False
@@ -232,11 +234,14 @@ cdef class Connection:
 
     cdef Py_ssize_t fill(self) except -1:
         """Receive more bytes at buf[end:]; returns how many, 0 when the peer has closed."""
-        cdef Py_ssize_t size = len(self.buf)
+        cdef Py_ssize_t size
         cdef Py_ssize_t pending = self.end - self.start
         cdef Py_ssize_t n
         if self.eof:
             return 0
+        if self.buf is None:
+            self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
+        size = len(self.buf)
         if pending == 0:
             self.start = self.end = 0
         elif size - self.end < MIN_READ:
@@ -254,13 +259,26 @@ cdef class Connection:
                 if n >= 0:
                     break
                 if errno == EAGAIN or errno == EWOULDBLOCK:
+                    if self.start == self.end:
+                        self.lend_buffer()
                     self.wait_readable()
+                    if self.buf is None:
+                        self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
                 elif errno != EINTR:
                     PyErr_SetFromErrno(OSError)
         if n == 0:
             self.eof = True
         self.end += n
         return n
+
+    cdef int lend_buffer(self) except -1:
+        """While nothing is buffered, the buffer goes back to the worker's pool: an idle
+        keep-alive connection then holds no receive buffer at all."""
+        if len(self.buf) == BUF_SIZE and len(self.buffers) < POOLED_BUFFERS:
+            self.buffers.append(self.buf)
+        self.buf = None
+        self.start = self.end = 0
+        return 0
 
     cdef int send(self, bytes data) except -1:
         """Send all of `data`: one send(2) when the socket takes it whole (the usual case), else
@@ -706,6 +724,7 @@ cdef class ConnectionHandler:
             proxy_protocol=cfg.proxy_protocol,
         )
         self.max_head_bytes = RequestParser(**self.parser_options).max_head + MAX_REQUEST_LINE
+        self.buffers = []
         self.base_environ = {
             "wsgi.version": (1, 0),
             "wsgi.errors": getattr(log, "wsgi_errors", sys.stderr),
@@ -724,7 +743,7 @@ cdef class ConnectionHandler:
 
     def handle(self, sock, addr):
         """Serve one connection until it closes; the only entry point from the worker."""
-        cdef Connection conn = Connection(sock, addr)
+        cdef Connection conn = Connection(sock, addr, self.buffers)
         if conn.hub_wait is not None:
             sock.settimeout(self.timeout if self.timeout > 0 else None)  # for writes
         if self.header_timeout > 0:
@@ -737,6 +756,8 @@ cdef class ConnectionHandler:
             self.log.debug("Socket error on %s: %s", conn.remote_addr, exc)
         finally:
             conn.close_timer()
+            if conn.buf is not None and conn.start == conn.end:
+                conn.lend_buffer()
             if conn.must_close and not conn.eof:
                 close_quietly(sock)
             else:

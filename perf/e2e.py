@@ -1,7 +1,8 @@
 """End to end: wrk against corn, gunicorn (`-k gevent`) and nginx, one worker each, on one machine.
 
     python3 perf/e2e.py [--duration S] [--connections N] [--runs 3] [--scenario NAME ...]
-                        [--servers corn,gunicorn,nginx] [--json FILE] [--idle [N]] [--soak N]
+                        [--servers corn,gunicorn,nginx] [--json FILE]
+                        [--idle [N]] [--soak N [--soak-scenario NAME]]
 
 Every server runs pinned to CPU 0 and wrk to CPU 1, so the server has a core of its own and the
 load generator cannot steal it. Each measurement gets a fresh server on a fresh port; within a run
@@ -11,7 +12,7 @@ of idle keep-alive connections open against one worker and reports its memory pe
 `--soak N` sends about N keep-alive requests and reports how the worker's memory grew.
 
 Invariants: traffic goes to 127.0.0.1 only; every wait is a bounded poll; every server started is
-stopped on the way out (also on Ctrl-C, TERM and errors), by the id of the session it was started in.
+stopped on the way out (also on Ctrl-C, TERM and errors), by the id of the process group it was started in.
 The WSGI apps are in `perf/apps.py`; nginx's config is `perf/nginx.conf.template`.
 """
 
@@ -77,19 +78,20 @@ SCENARIOS = {
 NGINX_ECHO_ROW = "reads the body, returns a fixed 4 KiB"
 
 
-def request_bytes(scenario, close=False):
+def request_bytes(scenario):
     """The request of `scenario` as one HTTP/1.1 message, the same bytes wrk sends, near enough."""
     head = [f"{scenario.method} {scenario.path} HTTP/1.1", "Host: 127.0.0.1"]
     if scenario.body:
         head += [f"Content-Type: {scenario.content_type}", f"Content-Length: {len(scenario.body)}"]
-    if close:
-        head.append("Connection: close")
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + scenario.body
 
 
 def wrk_lua(scenario):
-    """A wrk script that posts the scenario's body (wrk adds Content-Length)."""
+    """A wrk script that posts the scenario's body (wrk adds Content-Length); the body is one
+    byte repeated, so the script stays one short line whatever its size."""
     char = chr(scenario.body[0])
+    if scenario.body != scenario.body[:1] * len(scenario.body) or not char.isalnum():
+        raise ValueError(f"{scenario.name}: the posted body must repeat one letter or digit")
     return (
         f'wrk.method = "{scenario.method}"\n'
         f'wrk.body = string.rep("{char}", {len(scenario.body)})\n'
@@ -175,7 +177,7 @@ def raise_nofile(needed):
 
 
 class Server:
-    """One server under test: a master and one worker in a session of their own, pinned to SERVER_CPU,
+    """One server under test: a master and one worker in a process group of their own, pinned to SERVER_CPU,
     their output in `log_path`. A context manager: leaving it always stops the server."""
 
     def __init__(self, kind, app, workdir, worker_connections=1000, keepalive=None):
@@ -249,35 +251,44 @@ class Server:
             return f.read().decode("utf-8", "replace")[-4000:]
 
     def answers(self):
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"{self.kind} exited with {self.proc.returncode}:\n{self.log()}")
+        if self.exited():
+            raise RuntimeError(f"{self.kind} exited before it answered:\n{self.log()}")
         try:
             with HTTPClient(self.port, timeout=2.0) as client:
                 return client.round_trip(self.probe)[0] == 200
         except OSError:
             return False
 
+    def one_worker(self):
+        pids = child_pids(self.proc.pid)
+        return pids[0] if len(pids) == 1 else None
+
     def wait_ready(self):
-        wait_for(self.answers, START_DEADLINE, f"{self.kind} to answer on port {self.port}", interval=0.1)
-        self.worker = wait_for(lambda: len(child_pids(self.proc.pid)) == 1 and child_pids(self.proc.pid)[0],
-                               START_DEADLINE, f"{self.kind}'s one worker")
+        try:
+            wait_for(self.answers, START_DEADLINE, f"{self.kind} to answer on port {self.port}", interval=0.1)
+            self.worker = wait_for(self.one_worker, START_DEADLINE, f"{self.kind}'s one worker")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; its output:\n{self.log()}") from None
+
+    def exited(self):
+        """True once the master has exited; it stays unreaped (a zombie), so its pid and process
+        group cannot be reused before `stop` has killed what is left of the group."""
+        return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
     def stop(self):
-        if self.proc is None:
+        if self.proc is None or self.proc.returncode is not None:
             return
-        if self.proc.poll() is None:
-            # corn and gunicorn quit at once on INT, nginx on TERM; no graceful drain of idle clients
-            self.proc.send_signal(signal.SIGTERM if self.kind == "nginx" else signal.SIGINT)
-            try:
-                self.proc.wait(STOP_DEADLINE)
-            except subprocess.TimeoutExpired:
-                pass
+        # corn and gunicorn quit at once on INT, nginx on TERM: no graceful drain of idle clients
+        self.proc.send_signal(signal.SIGTERM if self.kind == "nginx" else signal.SIGINT)
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the session this server was started in
+            wait_for(self.exited, STOP_DEADLINE, f"{self.kind} to stop")
+        except TimeoutError:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever is left of its process group
         except ProcessLookupError:
             pass
         self.proc.wait(STOP_DEADLINE)
-        self.proc = None
 
     def url(self, scenario):
         return f"http://127.0.0.1:{self.port}{scenario.path}"
@@ -381,6 +392,8 @@ def parse_wrk(output):
         "p50_ms": percentiles[50],
         "p99_ms": percentiles[99],
         "socket_errors": sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+        "socket_errors_by_kind": dict(zip(("connect", "read", "write", "timeout"),
+                                          map(int, socket_errors.groups() if socket_errors else (0,) * 4))),
         "non_2xx": int(number(r"Non-2xx or 3xx responses: (\d+)", "0")),
     }
 
@@ -449,10 +462,11 @@ def idle(args, workdir, say):
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"opened only {len(clients)} of {count} connections to {kind} "
                                            f"in {IDLE_DEADLINE:.0f}s")
-                    batch = [HTTPClient(server.port) for _ in range(min(IDLE_BATCH, count - len(clients)))]
-                    clients += batch
-                    for client in batch:
-                        client.sock.sendall(request)
+                    batch = []
+                    for _ in range(min(IDLE_BATCH, count - len(clients))):
+                        batch.append(HTTPClient(server.port))
+                        clients.append(batch[-1])  # closed in `finally` even if a later one fails
+                        batch[-1].sock.sendall(request)
                     for client in batch:
                         status, _, body = client.read_response()
                         if status != 200 or body != scenario.expected:
@@ -523,6 +537,11 @@ def tool_versions():
         capture_output=True, text=True, env=server_env(), cwd=tempfile.gettempdir(), timeout=60,
     )
     corn, gunicorn, gevent = python.stdout.split() if python.returncode == 0 else ("?", "?", "?")
+    if shutil.which("git") and os.path.isdir(os.path.join(REPO_ROOT, ".git")):
+        head = subprocess.run(["git", "-C", REPO_ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=60)
+        if head.returncode == 0:
+            corn += f" (checkout {head.stdout.strip()})"
     versions = {"corn": corn, "gunicorn": gunicorn, "gevent": gevent, "python": platform.python_version()}
     if shutil.which("nginx"):
         nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True, timeout=60).stderr
