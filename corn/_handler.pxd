@@ -107,5 +107,6 @@ cdef class Response:
     cdef bytes _head(self)
     cdef int _write(self, data) except -1
     cdef bint head_request
+    cdef object worker                 # its `alive` turns False when it stops: the head then says close
     cdef int finish(self) except -1
     cdef int send_file(self, wrapper, object wait_write, double timeout) except -1

@@ -8,8 +8,15 @@ the real cause in the master's output (an `ImportError` deep inside the app stay
 
 `WSGIApplication` is what the arbiter hands to workers: `wsgi()` loads once and caches, so an app
 preloaded in the master is inherited by every forked worker; `reload()` forgets it.
+
+`BaseApplication` is gunicorn's custom-application pattern, for programs that start the server
+themselves: subclass it, set settings in `load_config()` with `self.cfg.set(name, value)`,
+return the WSGI app from `load()`, and call `run()`. The configuration starts from the
+defaults alone (and the environment they read, such as `PORT`): no command line, no config
+file, no `GUNICORN_CMD_ARGS`. A HUP runs `load_config()` again on fresh defaults.
 """
 
+import abc
 import ast
 import importlib
 import inspect
@@ -17,7 +24,8 @@ import os
 import sys
 import traceback
 
-from corn.errors import AppImportError
+from corn.config import Config
+from corn.errors import AppImportError, ConfigError
 
 DEFAULT_NAME = "application"
 
@@ -156,3 +164,61 @@ class WSGIApplication:
                 path = os.path.abspath(path)
                 if path not in sys.path:
                     sys.path.insert(0, path)
+
+
+class BaseApplication(abc.ABC):
+    """An application that configures itself: override `load_config()` and `load()`, then `run()`.
+
+    `run()` makes this process the master and never returns. A setting that is unknown or has
+    a bad value, in `load_config()`, prints one line and exits with status 1, as gunicorn does.
+    """
+
+    def __init__(self, usage=None, prog=None):
+        self.usage = usage
+        self.prog = prog
+        self.cfg = None
+        self.callable = None
+        self.do_load_config()
+
+    def do_load_config(self):
+        try:
+            self.cfg = self.fresh_config()
+        except ConfigError as exc:
+            print(f"\nError: {exc}", file=sys.stderr, flush=True)
+            sys.exit(1)
+
+    def fresh_config(self):
+        """The defaults, then what `load_config()` sets. Raises ConfigError."""
+        current = self.cfg
+        self.cfg = self.load_default_config()
+        try:
+            self.load_config()
+            return self.cfg
+        finally:
+            self.cfg = current
+
+    def load_default_config(self):
+        return Config()
+
+    def load_config(self):
+        """Set settings with `self.cfg.set(name, value)`; the default sets none."""
+
+    @abc.abstractmethod
+    def load(self):
+        """Return the WSGI application."""
+
+    def wsgi(self):
+        if self.callable is None:
+            self.callable = self.load()
+        return self.callable
+
+    def reload(self):
+        """Forget the loaded app: the next workers call `load()` again."""
+        self.callable = None
+
+    def run(self):
+        from corn.arbiter import Arbiter
+
+        for warning in self.cfg.warnings:
+            print(f"corn: warning: {warning}", file=sys.stderr, flush=True)
+        Arbiter(self.cfg, reload_config=self.fresh_config, app=self).run()

@@ -8,7 +8,14 @@ Invariants:
   SIGKILL), `manage_workers()` (spawn up to `num_workers`, retire the oldest surplus once).
   Workers are reaped on SIGCHLD.
 - A worker that cannot boot never causes a fork loop: it exits 4 (the app failed to import) or 3
-  (anything else failed before it booted) and the master halts with that status.
+  (anything else failed before it booted) and the master halts with that status. A worker that
+  dies before it booted without saying why (killed by a signal, such as a crashing C extension)
+  is counted: each one delays the next spawn (doubling from BOOT_CRASH_BACKOFF), and after
+  BOOT_CRASH_LIMIT in a row the master halts with status 3. A worker has booted once its
+  heartbeat moved after the fork; one that boots resets the count.
+- Workers are forked with the worker signals blocked (`BOOT_SIGNALS`); the child unblocks them
+  once its own handlers are installed, so a signal sent while it boots is acted on, never lost
+  to the master's handlers that the child inherited.
 - HUP starts a new generation of workers with the reloaded configuration and retires the old
   generation only once the new workers run; if the configuration cannot be read, the logger
   cannot be set up, or a new worker fails to boot, the old workers keep serving and the error is
@@ -34,12 +41,16 @@ from corn import SERVER_SOFTWARE, __version__, sock, systemd
 from corn.app import WSGIApplication
 from corn.errors import AppImportError, ConfigError, HaltServer
 from corn.pidfile import Pidfile
+from corn.workers.base import BOOT_SIGNALS
+from corn.workers.base import Worker as CornWorker
 
 WORKER_BOOT_ERROR = 3
 APP_LOAD_ERROR = 4
 QUICK_SHUTDOWN_TIMEOUT = 2.0  # seconds workers get after QUIT before SIGKILL
 WAKEUP = 0  # queued by wakeup(): not a signal, only ends the wait
 REAP_INTERVAL = 0.1  # seconds between reaps while waiting for workers to stop or boot
+BOOT_CRASH_LIMIT = 5  # workers in a row that die before they booted, then the master halts
+BOOT_CRASH_BACKOFF = 0.25  # seconds before the next spawn after the first such death; doubles
 
 MASTER_SIGNALS = (
     signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGTERM, signal.SIGTTIN, signal.SIGTTOU,
@@ -59,12 +70,22 @@ class StopServer(Exception):
         self.graceful = graceful
 
 
-def load_logger_class(spec):
+DEFAULT_LOGGERS = (None, "simple", "corn.glogging.Logger", "gunicorn.glogging.Logger")
+STATSD_LOGGERS = ("corn.statsd.Statsd", "gunicorn.instrument.statsd.Statsd")
+
+
+def load_logger_class(spec, statsd_host=None):
+    """The logger class for `logger_class`; the statsd logger when `statsd_host` is set and
+    the logger is the default one, as in gunicorn."""
     from corn import glogging
 
     if isinstance(spec, type):
         return spec
-    if spec in (None, "simple", "corn.glogging.Logger", "gunicorn.glogging.Logger"):
+    if spec in STATSD_LOGGERS or (spec in DEFAULT_LOGGERS and statsd_host is not None):
+        from corn.statsd import Statsd
+
+        return Statsd
+    if spec in DEFAULT_LOGGERS:
         return glogging.Logger
     module_name, sep, name = spec.replace(":", ".").rpartition(".")
     if not sep:
@@ -117,7 +138,9 @@ class Arbiter:
         self.workers = {}  # pid -> Worker
         self.retiring = {}  # pid -> monotonic deadline for SIGKILL after the TERM that retired it
         self.sigkilled = set()  # pids this master sent SIGKILL
-        self.boot_marks = {}  # pid -> heartbeat stamp at spawn; a later stamp means it runs
+        self.boot_marks = {}  # pid -> heartbeat stamp at spawn, until a later stamp shows it booted
+        self.boot_crashes = 0  # workers in a row that died before they booted
+        self.spawn_after = 0.0  # monotonic time before which no worker is spawned (boot crash backoff)
         self.listeners = []
         self.pidfile = None
         self.systemd = False
@@ -135,7 +158,7 @@ class Arbiter:
             self._daemonize()
         self.pid = os.getpid()
         try:
-            self.log = load_logger_class(cfg.logger_class)(cfg)
+            self.log = load_logger_class(cfg.logger_class, cfg.statsd_host)(cfg)
         except (ConfigError, RuntimeError, OSError, ValueError) as exc:
             print(f"\nError: {exc}\n", file=sys.stderr, flush=True)
             sys.exit(1)
@@ -187,6 +210,9 @@ class Arbiter:
             self.master_pid = int(master_pid)
             self.master_name = "Master.2"
         self.setup(self.cfg)
+        if self.cfg.reload and self.cfg.preload_app:
+            self.log.warning("reload cannot load new code into a preloaded app: workers restart on a change, "
+                             "with the code the master loaded")
         if self.cfg.daemon and os.environ.get("NOTIFY_SOCKET"):
             self.log.warning("daemon is set under systemd (NOTIFY_SOCKET): systemd loses track of the master")
         if self.cfg.pidfile is not None:
@@ -255,7 +281,7 @@ class Arbiter:
             self.manage_workers()
             while True:
                 self.maybe_promote_master()
-                for sig in self.wait_for_signals(timeout=1.0):
+                for sig in self.wait_for_signals(timeout=self._tick()):
                     self.dispatch(sig)
                 self.murder_workers()
                 self.manage_workers()
@@ -273,6 +299,12 @@ class Arbiter:
             if self.pidfile is not None:
                 self.pidfile.unlink()
             sys.exit(-1)
+
+    def _tick(self):
+        """How long the main loop may wait for a signal: a second, or less when a spawn delayed
+        by the boot crash backoff falls due sooner."""
+        wait = self.spawn_after - time.monotonic()
+        return min(1.0, wait) if wait > 0 else 1.0
 
     def wait_for_signals(self, timeout=1.0):
         """Signals received, oldest first, waiting up to `timeout` for the first one. Repeated
@@ -542,9 +574,9 @@ class Arbiter:
         pending = set(pids)
         deadline = time.monotonic() + (self.cfg.timeout or self.cfg.graceful_timeout)
         while pending and time.monotonic() < deadline and not self._stop_pending():
-            for pid, code in self._reap():
-                if pid in pending:
-                    return "App failed to load." if code == APP_LOAD_ERROR else "Worker failed to boot."
+            for failure in self._reap():
+                if failure.pid in pending:
+                    return failure.reason
             pending = {pid for pid in pending if pid in self.workers and not self._has_booted(pid)}
             if pending:
                 self.murder_workers()
@@ -565,22 +597,32 @@ class Arbiter:
             self.signal_queue.put_nowait(sig)
         return any(sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT) for sig in queued)
 
-    def _has_booted(self, pid):
-        worker = self.workers.get(pid)
+    def _has_booted(self, pid, worker=None):
+        """Whether the worker's heartbeat moved since the fork; the first time it has, the
+        boot crash count starts again."""
+        worker = worker or self.workers.get(pid)
         if worker is None:
             return False
+        if pid not in self.boot_marks:
+            return True
         try:
-            return worker.tmp.last_update() != self.boot_marks.get(pid)
+            booted = worker.tmp.last_update() != self.boot_marks[pid]
         except (OSError, ValueError):
             return False
+        if booted:
+            del self.boot_marks[pid]
+            self.boot_crashes = 0
+        return booted
 
     # --- workers -------------------------------------------------------------------------
 
     def manage_workers(self):
         """Spawn workers up to `num_workers`; retire the oldest beyond it."""
+        for pid in list(self.boot_marks):
+            self._has_booted(pid)
         active = [w for pid, w in self.workers.items() if pid not in self.retiring]
         active.sort(key=lambda w: w.age)
-        if len(active) < self.num_workers:
+        if len(active) < self.num_workers and time.monotonic() >= self.spawn_after:
             self.spawn_workers(self.num_workers - len(active))
         while len(active) > self.num_workers:
             self.retire_worker(active.pop(0).pid)
@@ -604,16 +646,27 @@ class Arbiter:
         )
         self.cfg.pre_fork(self, worker)
         mark = worker.tmp.last_update()
-        pid = os.fork()
+        blocked = BOOT_SIGNALS - signal.pthread_sigmask(signal.SIG_BLOCK, BOOT_SIGNALS)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
+            raise
         if pid != 0:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
             worker.pid = pid
             self.workers[pid] = worker
             self.boot_marks[pid] = mark
             return pid
-        self._run_worker(worker)
+        self._run_worker(worker, blocked)
 
-    def _run_worker(self, worker):
-        """In the child: boot the worker and exit with a status the master understands."""
+    def _run_worker(self, worker, blocked):
+        """In the child: boot the worker and exit with a status the master understands.
+
+        The worker signals arrive blocked (`blocked`): the master's handlers, inherited through the
+        fork, would only queue them into this process's copy of the master's queue. A corn worker
+        unblocks them itself once its handlers are installed; any other worker class (one written
+        for gunicorn) gets interim handlers and has them unblocked before it boots."""
         worker.pid = os.getpid()
         for sibling in self.workers.values():
             sibling.tmp.close()
@@ -623,6 +676,10 @@ class Arbiter:
             if sig not in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
                 signal.signal(sig, signal.SIG_IGN)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        if isinstance(worker, CornWorker):
+            worker.blocked_signals = blocked
+        else:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
         try:
             set_process_title(f"worker [{self.proc_name}]")
             self.log.info("Booting worker with pid: %s", worker.pid)
@@ -710,14 +767,29 @@ class Arbiter:
                 self.kill_worker(pid, signal.SIGKILL)
 
     def reap_workers(self):
-        """Collect exited workers; halt the server when one could not boot."""
-        for _pid, code in self._reap():
-            if code == APP_LOAD_ERROR:
-                raise HaltServer("App failed to load.", APP_LOAD_ERROR)
-            raise HaltServer("Worker failed to boot.", WORKER_BOOT_ERROR)
+        """Collect exited workers; halt the server when one could not boot, or when too many in
+        a row died before they booted."""
+        for failure in self._reap():
+            if failure.code is not None:
+                raise HaltServer(failure.reason, failure.code)
+            self.boot_crashes += 1
+            if self.boot_crashes >= BOOT_CRASH_LIMIT:
+                raise HaltServer(
+                    f"Worker failed to boot: {self.boot_crashes} workers in a row died before they "
+                    f"booted, the last one {failure.how}.",
+                    WORKER_BOOT_ERROR,
+                )
+            delay = BOOT_CRASH_BACKOFF * 2 ** (self.boot_crashes - 1)
+            self.spawn_after = time.monotonic() + delay
+            self.log.error(
+                "Worker (pid:%s) %s before it booted (%d of %d in a row); the next worker starts in %.2fs",
+                failure.pid, failure.how, self.boot_crashes, BOOT_CRASH_LIMIT, delay,
+            )
 
     def _reap(self):
-        """waitpid every exited child; returns [(pid, code)] for workers that failed to boot."""
+        """waitpid every exited child; returns a BootFailure for each worker that failed to boot:
+        with `code` 3 or 4 when it said so itself, with `code` None when it died before it booted
+        without a word (a signal we did not send, or an unexpected exit status)."""
         failures = []
         while True:
             try:
@@ -732,19 +804,30 @@ class Arbiter:
             worker = self.workers.pop(wpid, None)
             killed_by_us = wpid in self.sigkilled
             asked_to_stop = wpid in self.retiring
+            booted = worker is not None and self._has_booted(wpid, worker)
             self._forget(wpid)
             if worker is None:
                 self.log.debug("Reaped unknown child process (pid:%s, status:%s)", wpid, status)
                 continue
             code = None
+            how = None
             if os.WIFEXITED(status):
                 code = os.WEXITSTATUS(status)
                 if code != 0:
                     self.log.error("Worker (pid:%s) exited with code %s.", wpid, code)
+                    how = f"exited with code {code}"
             elif os.WIFSIGNALED(status):
-                self._log_signaled(wpid, os.WTERMSIG(status), killed_by_us)
-            if code in (WORKER_BOOT_ERROR, APP_LOAD_ERROR) and not (worker.aborted or asked_to_stop):
-                failures.append((wpid, code))
+                sig = os.WTERMSIG(status)
+                self._log_signaled(wpid, sig, killed_by_us)
+                how = f"was killed by {_signal_name(sig)}"
+            expected = worker.aborted or asked_to_stop or killed_by_us
+            if code == APP_LOAD_ERROR and not expected:
+                failures.append(BootFailure(wpid, "App failed to load.", how, APP_LOAD_ERROR))
+            elif code == WORKER_BOOT_ERROR and not expected:
+                failures.append(BootFailure(wpid, "Worker failed to boot.", how, WORKER_BOOT_ERROR))
+            elif how is not None and not booted and not expected:
+                reason = f"Worker failed to boot: it {how} before it booted."
+                failures.append(BootFailure(wpid, reason, how))
             try:
                 worker.tmp.close()
             except OSError:
@@ -753,10 +836,7 @@ class Arbiter:
         return failures
 
     def _log_signaled(self, pid, sig, killed_by_us):
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = f"signal {sig}"
+        name = _signal_name(sig)
         if sig == signal.SIGKILL and not killed_by_us:
             self.log.error("Worker (pid:%s) was sent %s! Perhaps out of memory?", pid, name)
         elif sig in (signal.SIGTERM, signal.SIGKILL):
@@ -790,8 +870,29 @@ class Arbiter:
             os.close(devnull)
 
 
+class BootFailure:
+    """A worker that failed to boot: `code` is the status to halt with (3 or 4) when the worker
+    reported the failure itself, None when it died before it booted without a word."""
+
+    __slots__ = ("pid", "reason", "how", "code")
+
+    def __init__(self, pid, reason, how, code=None):
+        self.pid = pid
+        self.reason = reason
+        self.how = how
+        self.code = code
+
+
+def _signal_name(sig):
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
 def _exit_now(sig, frame):
-    """A stop signal that reaches a worker before it installed its own handlers."""
+    """A stop signal that reaches a worker of a class written for gunicorn before that worker
+    installed its own handlers (corn's own workers get theirs with the signals still blocked)."""
     sys.exit(0)
 
 

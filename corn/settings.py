@@ -166,6 +166,19 @@ def _default_syslog_addr(platform):
     return "udp://localhost:514"
 
 
+def _seconds(value):
+    """A non-negative number of seconds, possibly fractional ("0.5")."""
+    if isinstance(value, bool):
+        raise v.Invalid("expected a number of seconds, 0 or more")
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise v.Invalid("expected a number of seconds, 0 or more") from None
+    if not number >= 0 or number == float("inf"):
+        raise v.Invalid("expected a number of seconds, 0 or more")
+    return number
+
+
 # --- constructors for the common shapes -----------------------------------------------------
 
 
@@ -377,6 +390,17 @@ For development only: it cannot be combined with `preload_app`.""",
         doc="""More files for `reload` to watch; repeat the flag.
 
 Glob patterns are re-expanded on every check, so files created later are watched too.""",
+    ),
+    Setting(
+        "block_threshold", DEBUGGING, _seconds, 0, cli=("--block-threshold",), meta="SECONDS",
+        doc="""Log, with its stack, any greenlet that keeps the gevent event loop busy longer than this;
+0 (the default) turns the check off. corn's own setting.
+
+While one greenlet runs without yielding (CPU-bound work, a blocking call gevent cannot patch),
+every other connection of that worker waits. With a threshold set, each gevent worker starts
+gevent's monitor thread, which notices such a greenlet while it still runs and logs a warning
+with the stack it is stuck in. The worker keeps serving. Values around 0.1 to 1 second suit
+most applications; the monitor costs a little on every greenlet switch.""",
     ),
     _flag(
         "spew", DEBUGGING, "--spew", unsupported="corn does not install a line tracer",

@@ -65,6 +65,7 @@ def corn_value(name, raw):
 # corn's own settings, each with the reason it exists; everything else is gunicorn's.
 CORN_ONLY = {
     "header_timeout": "a deadline for the whole request head, against clients that trickle it",
+    "block_threshold": "logs a greenlet that holds the gevent event loop too long, with its stack",
 }
 
 

@@ -7,6 +7,14 @@ one compiled `ConnectionHandler` per listener and then runs the subclass's `run(
 
 The constructor signature and attribute names are gunicorn's (`gunicorn.workers.base.Worker`), so
 the hooks in a gunicorn config file see the same object.
+
+Signals that reach a worker while it boots are not lost: the master forks with `BOOT_SIGNALS`
+blocked, so they stay pending until `init_process()` has installed the worker's handlers and
+unblocks them. A worker tells the master it booted by touching its heartbeat once the app is
+loaded; one that dies before that is a boot failure for the master to count.
+
+On SIGABRT (the master's timeout) the worker logs the stack of every thread (the gevent worker:
+every greenlet, the running one first), runs the `worker_abort` hook and exits.
 """
 
 import abc
@@ -17,10 +25,18 @@ import signal
 import sys
 import time
 
+from corn import stacks
 from corn.config import address_allowed
+from corn.errors import AppImportError
 from corn.heartbeat import Heartbeat
 
 NOTIFY_INTERVAL = 1.0  # seconds between heartbeats: a bounded rate, never once per request
+
+# Blocked in the master around fork; the worker unblocks them once its own handlers exist.
+BOOT_SIGNALS = frozenset((
+    signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGTERM, signal.SIGTTIN, signal.SIGTTOU,
+    signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGABRT, signal.SIGCHLD,
+))
 
 
 class Worker(abc.ABC):
@@ -46,6 +62,8 @@ class Worker(abc.ABC):
         self.tmp = Heartbeat(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
         self.wsgi = None
         self.handlers = []
+        self.reloader = None
+        self.blocked_signals = frozenset()  # set in the child: what the master blocked for the fork
         self._last_notify = 0.0
 
     def __str__(self):
@@ -67,10 +85,16 @@ class Worker(abc.ABC):
         self._forwarded_networks = self.cfg.forwarded_allow_networks()
         self._proxy_networks = self.cfg.proxy_allow_networks()
         self.init_signals()
+        if self.blocked_signals:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, self.blocked_signals)  # pending ones run now
+        if self.cfg.reload:
+            self.start_reloader()
         self.load_wsgi()
         self.handlers = [self.make_handler(listener) for listener in self.sockets]
         self.cfg.post_worker_init(self)
         self.booted = True
+        self._last_notify = time.monotonic()
+        self.tmp.notify()  # tells the master this worker booted
         self.run()
 
     @abc.abstractmethod
@@ -89,7 +113,28 @@ class Worker(abc.ABC):
             os.setuid(uid)
 
     def load_wsgi(self):
-        self.wsgi = self.app.wsgi()
+        try:
+            self.wsgi = self.app.wsgi()
+        except AppImportError as exc:
+            if not (self.cfg.reload and isinstance(exc.__cause__, SyntaxError)):
+                raise
+            # In development, a typo should not stop the server: show it, and reload on the fix.
+            self.log.exception("Error loading the application; serving the error until the file changes")
+            if self.reloader is not None and exc.__cause__.filename:
+                self.reloader.add_extra_file(exc.__cause__.filename)
+            self.wsgi = error_app(str(exc))
+
+    def start_reloader(self):
+        from corn.reloader import make_watcher
+
+        self.reloader = make_watcher(self.cfg, self.log, self.reload_now)
+        self.reloader.start()
+        self.log.debug("Watching for changes with the %s engine", self.reloader.engine)
+
+    def reload_now(self, filename):
+        """Called by the reloader (in its own thread) when a watched file changed."""
+        self.log.info("Worker reloading: %s modified", filename)
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's own handler stops it, in its own context
 
     def make_handler(self, listener):
         from corn._handler import ConnectionHandler
@@ -128,7 +173,7 @@ class Worker(abc.ABC):
         return True
 
     def request_done(self):
-        """Called by the handler after each request; returns False when the worker must stop."""
+        """Called by the handler as each request starts; False when it is the worker's last one."""
         self.nr += 1
         if self.max_requests and self.nr >= self.max_requests and self.alive:
             self.log.info("Autorestarting worker after current request.")
@@ -167,5 +212,27 @@ class Worker(abc.ABC):
 
     def handle_abort(self, sig, frame):
         self.alive = False
+        try:
+            where = self.format_stacks(frame).rstrip()
+            self.log.error("Worker (pid:%s) aborted; where it was:\n%s", self.pid, where)
+        except Exception:
+            pass  # never let the report keep the worker from exiting
         self.cfg.worker_abort(self)
         sys.exit(1)
+
+    def format_stacks(self, frame):
+        """Every thread's stack; `frame` is where the signal interrupted the main thread."""
+        return stacks.format_threads(frame)
+
+
+def error_app(text):
+    """A WSGI app that answers every request with 500 and `text` (the load error)."""
+    body = text.encode("utf-8", "replace")
+
+    def app(environ, start_response):
+        start_response("500 Internal Server Error", [
+            ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+        ])
+        return [body]
+
+    return app
