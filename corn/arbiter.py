@@ -382,6 +382,7 @@ class Arbiter:
     # --- stopping ------------------------------------------------------------------------
 
     def halt(self, reason=None, exit_status=0, graceful=True):
+        systemd.sd_notify("STOPPING=1", self.log)
         self.stop(graceful)
         say = self.log.info if exit_status == 0 else self.log.error
         say("Shutting down: %s", self.master_name)

@@ -702,6 +702,8 @@ def test_systemd_socket_activation_and_readiness(tmp_path):
         listener.close()  # only corn holds the socket now
         assert http_request(port, "GET", "/").status == 200
         assert f"Listening at: http://127.0.0.1:{port} ({proc.pid})" in log_path.read_text()
+        proc.terminate()
+        assert notify.recv(4096).decode().startswith("STOPPING=1")
     finally:
         proc.terminate()
         proc.wait(DEADLINE)
