@@ -44,12 +44,6 @@ from corn.sendfile import send_file
 
 cdef extern from "<errno.h>":
     int EWOULDBLOCK
-    int ECONNABORTED
-    int EPROTO
-    int EMFILE
-    int ENFILE
-    int ENOBUFS
-    int ENOMEM
 
 cdef extern from "<sys/socket.h>" nogil:
     ssize_t c_recv "recv" (int fd, void* buf, size_t n, int flags)
@@ -59,7 +53,6 @@ cdef extern from "<sys/socket.h>" nogil:
 cdef object socket_timeout = socket.timeout
 try:
     from gevent import getcurrent as gevent_getcurrent
-    from gevent import sleep as gevent_sleep
     from gevent._socket3 import socket as gevent_socket
 except ImportError:
     gevent_socket = None
@@ -749,39 +742,6 @@ cdef class ConnectionHandler:
         if not self.unix_listener:
             self.base_environ["SERVER_NAME"] = str(sockname[0])
             self.base_environ["SERVER_PORT"] = str(sockname[1])
-
-    def accept_loop(self, listener, pool, handle, bint one_at_a_time):
-        """Accept on a gevent listening socket and run handle(sock, addr) for each connection in
-        `pool` (a gevent Pool: spawning waits while it is full), until this greenlet is killed.
-
-        What gevent's StreamServer does, without a Python frame under every connection's greenlet
-        and with one wait on the listener per burst of connections. With several workers on one
-        listener, each accepts one connection per wake-up so the kernel spreads them out."""
-        cdef object accept = listener._sock._accept
-        cdef object read_event = listener._read_event
-        cdef object hub_wait = listener.hub.wait
-        cdef object spawn = pool.spawn
-        cdef object family = listener.family
-        cdef object kind = listener.type
-        cdef int err
-        while True:
-            try:
-                fd, addr = accept()
-            except BlockingIOError:
-                hub_wait(read_event)
-                continue
-            except OSError as exc:
-                err = exc.errno or 0
-                if err == ECONNABORTED or err == EPROTO or err == EINTR:
-                    continue
-                if err == EMFILE or err == ENFILE or err == ENOBUFS or err == ENOMEM:
-                    self.log.error("accept() failed on %s: %s; trying again in 0.5 s", listener, exc)
-                    gevent_sleep(0.5)
-                    continue
-                raise
-            spawn(handle, gevent_socket(family, kind, 0, fd), addr)
-            if one_at_a_time:
-                gevent_sleep(0)
 
     def handle(self, sock, addr):
         """Serve one connection until it closes; the only entry point from the worker."""
