@@ -89,13 +89,21 @@ def varied_get():
     return VARIED_GET
 
 
+def _has_timings(bench):
+    """A benchmark that failed has stats but no timings."""
+    try:
+        return bench.stats is not None and bench.stats.min is not None
+    except ValueError:
+        return False
+
+
 def pytest_terminal_summary(terminalreporter, config):
     session = getattr(config, "_benchmarksession", None)
     if session is None or not session.benchmarks:
         return
     groups = {}
     for bench in session.benchmarks:
-        if bench.stats is not None:
+        if _has_timings(bench):
             groups.setdefault(bench.group, []).append(bench)
     terminalreporter.section("corn compared (min times)")
     for group, benches in sorted(groups.items(), key=lambda item: str(item[0])):
