@@ -84,6 +84,7 @@ cdef class Body:
     cdef bint continue_pending         # 100 Continue is owed before the first read from the socket
 
     cdef object _take(self, Py_ssize_t limit)
+    cdef int _consumed(self, Py_ssize_t n) except -1
     cdef Py_ssize_t _available(self) except -1
     cdef int drain(self, Py_ssize_t limit) except -1
 

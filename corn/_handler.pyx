@@ -386,20 +386,27 @@ cdef class Body:
         if n > limit:
             n = limit
         data = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(conn.buf) + conn.start, n)
-        conn.start += n
+        self._consumed(n)
+        return data
+
+    cdef int _consumed(self, Py_ssize_t n) except -1:
+        """`n` body bytes at conn.buf[conn.start:] have been taken (read or discarded)."""
+        self.conn.start += n
         if self.decoder is None:
             self.remaining -= n
             if self.remaining == 0:
                 self.done = True
         else:
             self.decoder.take(n)
-        return data
+        return 0
 
     cdef int drain(self, Py_ssize_t limit) except -1:
         """Discard what the app did not read, up to `limit` bytes. Returns 1 when the body is done."""
         cdef Py_ssize_t n
-        self.continue_pending = False  # the client waits for 100 before sending: nothing to drain
-        if not self.done and self.decoder is None and self.remaining > limit:
+        if self.done:
+            return 1
+        if self.continue_pending or (self.decoder is None and self.remaining > limit):
+            # A client that asked for 100 Continue may never send the body we did not ask for.
             return 0
         while not self.done and limit > 0:
             n = self._available()
@@ -407,14 +414,8 @@ cdef class Body:
                 break
             if n > limit:
                 n = limit
-            self.conn.start += n
             limit -= n
-            if self.decoder is None:
-                self.remaining -= n
-                if self.remaining == 0:
-                    self.done = True
-            else:
-                self.decoder.take(n)
+            self._consumed(n)
         return 1 if self.done else 0
 
     def read(self, size=None):
@@ -466,13 +467,7 @@ cdef class Body:
             if nl != NULL:
                 n = nl - base + 1
             data = PyBytes_FromStringAndSize(base, n)
-            conn.start += n
-            if self.decoder is None:
-                self.remaining -= n
-                if self.remaining == 0:
-                    self.done = True
-            else:
-                self.decoder.take(n)
+            self._consumed(n)
             parts.append(data)
             if nl != NULL:
                 break

@@ -251,3 +251,14 @@ def test_busy_keep_alive_connection_outlives_the_keepalive_timeout(corn_server):
         client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert client.read_response().body == b"Hello, World!"
     assert served > 1
+
+
+def test_unread_body_after_expect_100_continue_closes_instead_of_waiting(server):
+    """The app answered without reading: no 100 was sent, so the client may never send the body;
+    the connection is closed rather than left waiting for it."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+        resp = client.read_response()
+        assert resp.status == 200 and resp.body == b"Hello, World!"
+        assert client.closed_by_peer(timeout=20)
