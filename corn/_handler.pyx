@@ -8,8 +8,10 @@ access logger (only when it is on).
 Invariants:
 - Everything fixed for the worker's life is computed in ConnectionHandler.__init__: the base
   environ (copied per request), the parser options, the timeouts, the access-log switch.
-- One receive buffer per connection, reused by every request on it; the parser and the body
-  read straight from it through offsets.
+- One receive buffer per busy connection, reused by every request on it (an idle connection
+  lends it to a per-handler pool); the parser and the body read straight from it through offsets.
+- Under gevent the socket's descriptor is read and written with recv(2)/send(2) directly, and
+  gevent is waited on only when they would block.
 - A refused request is answered once with its 4xx (corn.http_errors.error_response) and the
   connection is closed; a body that is not read whole is drained up to DRAIN_LIMIT or the
   connection is closed, so the next request can never start inside the previous body.
@@ -116,8 +118,10 @@ cdef int response_header_kind(name) except -1:
 
 
 cdef inline str protocol(int major, int minor):
-    if major == 1:
-        return "HTTP/1.1" if minor == 1 else "HTTP/1.0"
+    if major == 1 and minor == 1:
+        return "HTTP/1.1"
+    if major == 1 and minor == 0:
+        return "HTTP/1.0"
     return f"HTTP/{major}.{minor}"
 
 
