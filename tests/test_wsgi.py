@@ -26,6 +26,15 @@ def server(request, corn_server, tmp_path):
 BODY = b"line one\nline two\n\nlast line without newline"
 
 
+def read_until_close(sock, timeout=60):
+    """Every byte the server sends until it closes the connection (bounded by `timeout` per read)."""
+    sock.settimeout(timeout)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
 @pytest.mark.parametrize("style", ["read", "read-n", "readline", "readline-n", "readlines", "iter"])
 @pytest.mark.parametrize("framing", ["length", "chunked"])
 def test_wsgi_input_methods(server, style, framing):
@@ -79,13 +88,7 @@ def test_less_than_content_length_closes_the_connection(server):
     with server.connect() as sock:
         client = RawClient(sock)
         client.send(b"GET /too-short HTTP/1.1\r\nHost: x\r\n\r\n")
-        sock.settimeout(60)
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_close(sock)
         assert data.endswith(b"\r\n\r\n12345")
     wait_for(lambda: "sent 5 of its Content-Length 10" in server.log(), message="the short-body warning")
 
@@ -138,13 +141,7 @@ def test_exc_info_after_headers_closes_the_connection(server):
     with server.connect() as sock:
         client = RawClient(sock)
         client.send(b"GET /exc-info-after-headers HTTP/1.1\r\nHost: x\r\n\r\n")
-        sock.settimeout(60)
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_close(sock)
     assert data.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"partial" in data and not data.endswith(b"0\r\n\r\n")
 
@@ -158,9 +155,7 @@ def test_close_is_called_when_the_app_fails_mid_body(server):
     with server.connect() as sock:
         client = RawClient(sock)
         client.send(b"GET /close-after-error HTTP/1.1\r\nHost: x\r\n\r\n")
-        sock.settimeout(60)
-        while sock.recv(65536):
-            pass
+        assert read_until_close(sock).startswith(b"HTTP/1.1 200 OK")
     wait_for(lambda: "closed after-error" in server.record.read_text(), message="close() of the iterable")
 
 
