@@ -30,6 +30,7 @@ cdef class ConnectionHandler:
     cdef object proxy_allow            # callable(addr) -> bool: may the peer send a PROXY header
     cdef str script_name               # SCRIPT_NAME from the process environment
     cdef list buffers                  # receive buffers of idle connections, lent to busy ones
+    cdef list parsers                  # parsers between two requests of any connection
     cdef object pre_request            # the hooks, or None when they are gunicorn's defaults
     cdef object post_request
 

@@ -69,6 +69,7 @@ cdef enum:
     ENVIRON_KEY_CACHE = 4096  # header names remembered with their HTTP_* key
     MAX_REQUEST_LINE = 65536  # the longest request line buffered when limit_request_line is 0
     POOLED_BUFFERS = 64       # idle receive buffers a handler keeps for the next busy connection
+    POOLED_PARSERS = 64       # parsers of finished requests a handler keeps for the next ones
 
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
@@ -726,6 +727,7 @@ cdef class ConnectionHandler:
         )
         self.max_head_bytes = RequestParser(**self.parser_options).max_head + MAX_REQUEST_LINE
         self.buffers = []
+        self.parsers = []
         self.base_environ = {
             "wsgi.version": (1, 0),
             "wsgi.errors": getattr(log, "wsgi_errors", sys.stderr),
@@ -768,14 +770,34 @@ cdef class ConnectionHandler:
                     pass
 
     cdef int _serve(self, Connection conn) except -1:
-        cdef RequestParser parser = RequestParser(**self.parser_options)
-        parser.peer_trusted = self.forwarded_allow(conn.peer)
-        parser.proxy_allowed = self.proxy_allow(conn.peer)
-        parser.first_request = True
+        """The keep-alive loop. Between requests the connection holds neither a receive buffer
+        nor a parser: it waits for its next bytes, then takes a parser from the pool."""
+        cdef RequestParser parser
+        cdef bint trusted = self.forwarded_allow(conn.peer)
+        cdef bint proxy_allowed = self.proxy_allow(conn.peer)
+        cdef object proxy_info = None
+        cdef bint first = True
+        cdef int more
         while True:
-            if self._serve_one(conn, parser) == 0:
+            if not first and conn.end == conn.start:
+                conn.set_timeout(self.keepalive)  # idle between two requests
+                if conn.fill() == 0:
+                    return 0
+            parser = self.parsers.pop() if self.parsers else RequestParser(**self.parser_options)
+            parser.peer_trusted = trusted
+            parser.proxy_allowed = proxy_allowed
+            parser.first_request = first
+            parser.proxy_info = proxy_info  # what the PROXY header said holds for the whole connection
+            parser.peer_host = conn.remote_addr
+            try:
+                more = self._serve_one(conn, parser)
+            finally:
+                proxy_info = parser.proxy_info
+                if len(self.parsers) < POOLED_PARSERS:
+                    self.parsers.append(parser)
+            if more == 0:
                 return 0
-            parser.first_request = False
+            first = False
 
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1:
         """One request and its response. Returns 1 when the connection may carry another."""
