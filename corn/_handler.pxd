@@ -45,9 +45,7 @@ cdef class ConnectionHandler:
 cdef class Connection:
     # --- per connection -----------------------------------------------------------------------
     cdef object sock
-    cdef object recv_into              # sock.recv_into, looked up once
-    cdef object sendall                # sock.sendall, looked up once
-    cdef object settimeout
+    cdef object recv_into              # sock.recv_into, when the descriptor is not read directly
     cdef int fd                        # gevent: the non-blocking descriptor, for recv(2)/send(2)
     cdef object read_event             # gevent: the socket's read watcher
     cdef object hub_wait               # gevent: hub.wait(watcher) parks this greenlet

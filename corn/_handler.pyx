@@ -209,8 +209,6 @@ cdef class Connection:
     def __cinit__(self, sock, peer, list buffers):
         self.sock = sock
         self.buffers = buffers
-        self.sendall = sock.sendall
-        self.settimeout = sock.settimeout
         self.fd = -1
         if gevent_socket is not None and type(sock) is gevent_socket:
             # What gevent's recv_into and sendall do, minus their Python frames, a getsockopt and a
@@ -222,7 +220,7 @@ cdef class Connection:
             self.loop = sock.hub.loop
             self.greenlet = gevent_getcurrent()
         else:
-            self.recv_into = sock.recv_into
+            self.recv_into = sock.recv_into  # not gevent's socket: its own methods, looked up once
         self.peer = peer
         self.buf = buffers.pop() if buffers else bytearray(BUF_SIZE)
         self.start = 0
@@ -297,7 +295,7 @@ cdef class Connection:
                 if errno != EAGAIN and errno != EWOULDBLOCK and errno != EINTR:
                     PyErr_SetFromErrno(OSError)
                 n = 0
-        self.sendall(memoryview(data)[n:] if n else data)
+        self.sock.sendall(memoryview(data)[n:] if n else data)
         return 0
 
     cdef int wait_readable(self) except -1:
@@ -331,7 +329,7 @@ cdef class Connection:
             self.timeout_now = seconds  # read waits use it; the socket keeps the write timeout
             return 0
         if seconds != self.timeout_now:
-            self.settimeout(seconds if seconds > 0 else None)
+            self.sock.settimeout(seconds if seconds > 0 else None)
             self.timeout_now = seconds
         return 0
 

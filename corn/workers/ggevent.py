@@ -21,6 +21,7 @@ With `block_threshold`, gevent's monitor thread reports any greenlet that holds 
 than that, with its stack, while the worker keeps running.
 """
 
+import functools
 import time
 
 from corn.workers.base import Worker
@@ -131,12 +132,11 @@ class GeventWorker(Worker):
     def run(self):
         import gevent
         from gevent.pool import Pool
-        from gevent.server import StreamServer
 
         for listener, handler in zip(self.sockets, self.handlers):
             pool = Pool(self.cfg.worker_connections)
             handle = handler.handle if self.tls is None else self.tls.serving(handler.handle)
-            server = StreamServer(listener.sock, handle=handle, spawn=pool)
+            server = server_class()(listener.sock, handle=handle, spawn=pool)
             if self.cfg.workers > 1:
                 server.max_accept = 1  # share new connections fairly between the workers
             server.start()
@@ -171,6 +171,26 @@ class GeventWorker(Worker):
             gevent.sleep(DRAIN_POLL)
         for pool in pools:
             pool.kill(block=True, timeout=1)
+
+
+@functools.cache
+def server_class():
+    """gevent's StreamServer, spawning the handler itself as each connection's greenlet.
+
+    gevent spawns a small Python function that calls the handler and then closes the socket; the
+    handler closes its own socket, and without that Python frame at its base an idle connection's
+    greenlet saves a shorter stack (about 1 KiB less per idle connection)."""
+    from gevent.server import StreamServer
+
+    class HandlerServer(StreamServer):
+        def do_handle(self, *args):
+            try:
+                self._spawn(self._handle, *args)
+            except BaseException:
+                args[0].close()
+                raise
+
+    return HandlerServer
 
 
 def accept_backlog(server):
