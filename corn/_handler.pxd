@@ -48,11 +48,13 @@ cdef class Connection:
     cdef object recv_into              # sock.recv_into, when the descriptor is not read directly
     cdef int fd                        # gevent: the non-blocking descriptor, for recv(2)/send(2)
     cdef object read_event             # gevent: the socket's read watcher
-    cdef object hub_wait               # gevent: hub.wait(watcher) parks this greenlet
-    cdef object loop                   # gevent: the hub's loop, for the read timer
+    cdef object hub                    # gevent: the hub, switched to while a read waits
     cdef object greenlet               # gevent: the greenlet serving this connection
-    cdef object timer                  # gevent: the read-timeout timer, reused while its length holds
-    cdef double timer_seconds
+    cdef object wake                   # gevent: greenlet.switch, the read watcher's callback
+    cdef bint waiting                  # gevent: parked in wait_readable
+    cdef double read_deadline          # gevent: monotonic time the current read wait times out (0: never)
+    cdef object timer                  # gevent: the read timer, or None
+    cdef double timer_at               # gevent: when it fires (0: not armed)
     cdef object peer                   # the address tuple, or a unix path / ""
     cdef str remote_addr               # REMOTE_ADDR ("" for a unix socket peer)
     cdef str remote_port               # REMOTE_PORT, or None for a unix socket peer
@@ -63,6 +65,7 @@ cdef class Connection:
     cdef Py_ssize_t start              # unconsumed bytes are buf[start:end]
     cdef Py_ssize_t end
     cdef bint eof                      # the peer closed its side
+    cdef bint drained                  # gevent: the last recv(2) emptied the socket
     cdef bint must_close               # framing is broken or a limit was hit: do not reuse
     cdef Py_ssize_t requests           # requests served on this connection
 
@@ -72,6 +75,8 @@ cdef class Connection:
     cdef int lend_buffer(self) except -1
     cdef int wait_readable(self) except -1
     cdef int close_timer(self) except -1
+    cdef int arm_timer(self, double seconds) except -1
+    cdef int timer_fired(self) except -1
 
 
 cdef class Body:

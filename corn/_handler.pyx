@@ -26,6 +26,7 @@ from cpython.exc cimport PyErr_SetFromErrno
 from libc.errno cimport EAGAIN, EINTR, errno
 from libc.string cimport memchr
 from libc.time cimport time as c_time
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from corn._parser cimport BODY_CHUNKED, BODY_LENGTH, ChunkedDecoder, RequestParser
 
@@ -53,9 +54,12 @@ cdef extern from "<sys/socket.h>" nogil:
     int MSG_NOSIGNAL
 
 cdef object socket_timeout = socket.timeout
+cdef double TIMER_SLACK = 0.002  # a read timer this close to its deadline times the read out
 try:
     from gevent import getcurrent as gevent_getcurrent
     from gevent._socket3 import socket as gevent_socket
+    from greenlet import greenlet as raw_greenlet
+    greenlet_switch = raw_greenlet.switch
 except ImportError:
     gevent_socket = None
 cdef object monotonic = time.monotonic
@@ -204,6 +208,18 @@ cdef int close_quietly(sock) except -1:
     return 0
 
 
+cdef inline double monotonic_now() noexcept nogil:
+    """time.monotonic() without the call."""
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
+
+
+def read_timer_fired(Connection conn):
+    """The callback of a connection's read timer (run by the hub)."""
+    conn.timer_fired()
+
+
 @cython.final
 cdef class Connection:
     def __cinit__(self, sock, peer, list buffers):
@@ -216,9 +232,9 @@ cdef class Connection:
             # so recv(2)/send(2) are called directly and gevent is waited on only when they would block.
             self.fd = sock.fileno()
             self.read_event = sock._read_event
-            self.hub_wait = sock.hub.wait
-            self.loop = sock.hub.loop
+            self.hub = sock.hub
             self.greenlet = gevent_getcurrent()
+            self.wake = self.greenlet.switch
         else:
             self.recv_into = sock.recv_into  # not gevent's socket: its own methods, looked up once
         self.peer = peer
@@ -257,9 +273,20 @@ cdef class Connection:
         if self.fd < 0:
             n = self.recv_into(memoryview(self.buf)[self.end:])
         else:
+            if self.drained:
+                # the last recv(2) took less than it asked for, so the socket was empty then: wait
+                # for readability rather than spend a call on the EAGAIN that is all but certain
+                self.drained = False
+                if self.start == self.end:
+                    self.lend_buffer()
+                self.wait_readable()
+                if self.buf is None:
+                    self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
             while True:
-                n = c_recv(self.fd, PyByteArray_AS_STRING(self.buf) + self.end, len(self.buf) - self.end, 0)
+                size = len(self.buf) - self.end
+                n = c_recv(self.fd, PyByteArray_AS_STRING(self.buf) + self.end, size, 0)
                 if n >= 0:
+                    self.drained = n < size
                     break
                 if errno == EAGAIN or errno == EWOULDBLOCK:
                     if self.start == self.end:
@@ -299,33 +326,59 @@ cdef class Connection:
         return 0
 
     cdef int wait_readable(self) except -1:
-        """Park this greenlet until the socket is readable, at most timeout_now seconds (gevent's
-        own wait, with one timer per connection instead of a Timeout object per wait)."""
+        """Park this greenlet until the socket is readable, at most timeout_now seconds.
+
+        gevent's hub.wait() minus its Waiter: the read watcher switches straight back to this
+        greenlet. The deadline is a number kept here; the connection's one timer is armed only
+        when it would fire later than that deadline, so a busy connection touches it about once
+        per timeout rather than twice per request."""
         cdef double seconds = self.timeout_now
-        if seconds <= 0.0:
-            self.hub_wait(self.read_event)
-            return 0
-        if self.timer is None or self.timer_seconds != seconds:
-            if self.timer is not None:
-                self.timer.close()
-            self.timer = self.loop.timer(seconds, seconds)
-            self.timer_seconds = seconds
-        # again(), not start(): a stopped libev timer started again keeps its first deadline
-        self.timer.again(self.greenlet.throw, socket_timeout)
+        if seconds > 0.0:
+            self.read_deadline = monotonic_now() + seconds
+            if self.timer_at == 0.0 or self.timer_at > self.read_deadline:
+                self.arm_timer(seconds)
+        else:
+            self.read_deadline = 0.0
+        self.read_event.start(self.wake)
+        self.waiting = True
         try:
-            self.hub_wait(self.read_event)
+            greenlet_switch(self.hub)
         finally:
-            self.timer.stop()
+            self.waiting = False
+            self.read_event.stop()
+        return 0
+
+    cdef int arm_timer(self, double seconds) except -1:
+        if self.timer is not None:
+            self.timer.close()
+        self.timer = self.hub.loop.timer(seconds)
+        self.timer.start(read_timer_fired, self, update=True)
+        self.timer_at = monotonic_now() + seconds
+        return 0
+
+    cdef int timer_fired(self) except -1:
+        """In the hub: time out the read being waited for if its deadline has passed, else wait on
+        for what is left of it; a connection not waiting for a read lets the timer lapse."""
+        cdef double now
+        self.timer_at = 0.0
+        if not self.waiting or self.read_deadline == 0.0:
+            return 0
+        now = monotonic_now()
+        if now >= self.read_deadline - TIMER_SLACK:
+            self.greenlet.throw(socket_timeout)
+        else:
+            self.arm_timer(self.read_deadline - now)
         return 0
 
     cdef int close_timer(self) except -1:
         if self.timer is not None:
             self.timer.close()
             self.timer = None
+        self.timer_at = 0.0
         return 0
 
     cdef int set_timeout(self, double seconds) except -1:
-        if self.hub_wait is not None:
+        if self.fd >= 0:
             self.timeout_now = seconds  # read waits use it; the socket keeps the write timeout
             return 0
         if seconds != self.timeout_now:
@@ -745,7 +798,7 @@ cdef class ConnectionHandler:
     def handle(self, sock, addr):
         """Serve one connection until it closes; the only entry point from the worker."""
         cdef Connection conn = Connection(sock, addr, self.buffers)
-        if conn.hub_wait is not None:
+        if conn.fd >= 0:
             sock.settimeout(self.timeout if self.timeout > 0 else None)  # for writes
         if self.header_timeout > 0:
             conn.head_deadline = monotonic() + self.header_timeout

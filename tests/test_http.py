@@ -253,6 +253,41 @@ def test_busy_keep_alive_connection_outlives_the_keepalive_timeout(corn_server):
     assert served > 1
 
 
+def test_stalled_body_read_times_out_and_the_worker_serves_on(corn_server):
+    """A client that stops in the middle of its body is cut off after `timeout`, not kept forever."""
+    server = corn_server("basic:app", "-w", "1", "--timeout", "2", "--keep-alive", "60")
+    with server.connect() as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        assert RawClient(sock).closed_by_peer(timeout=60)
+    assert http_request(server.port, "GET", "/").body == b"Hello, World!"
+
+
+def test_idle_wait_after_a_slow_body_is_bounded_by_keepalive_not_timeout(corn_server):
+    """The body wait ran under the long `timeout`; the idle wait after the response must still end
+    after `keepalive` (60 s here is half of `timeout`)."""
+    server = corn_server("basic:app", "-w", "1", "--timeout", "120", "--keep-alive", "1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n")
+        time.sleep(0.5)  # the server is now waiting for the body
+        client.send(b"abc")
+        assert client.read_response().body == b"abc"
+        assert client.closed_by_peer(timeout=60)
+
+
+def test_idle_wait_after_an_app_that_outlasts_keepalive_still_ends(corn_server):
+    """The read timer can lapse while the app runs (it is not a read wait); the next idle wait
+    must arm it again."""
+    server = corn_server("basic:app", "-w", "1", "--timeout", "120", "--keep-alive", "1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().header("connection") == "keep-alive"
+        client.send(b"GET /sleep?s=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().body == b"slept"
+        assert client.closed_by_peer(timeout=60)
+
+
 def test_unread_body_after_expect_100_continue_closes_instead_of_waiting(server):
     """The app answered without reading: no 100 was sent, so the client may never send the body;
     the connection is closed rather than left waiting for it."""
