@@ -33,6 +33,8 @@ cdef class ConnectionHandler:
     cdef list parsers                  # parsers between two requests of any connection
     cdef object pre_request            # the hooks, or None when they are gunicorn's defaults
     cdef object post_request
+    cdef long long max_requests        # the worker's max_requests (with its jitter), 0 for none
+    cdef readonly long long requests_started  # requests this handler has begun (worker.nr sums them)
 
     cdef int _serve(self, Connection conn) except -1
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1
@@ -71,6 +73,7 @@ cdef class Connection:
 
     cdef Py_ssize_t fill(self) except -1
     cdef int send(self, bytes data) except -1
+    cdef int send_parts(self, const char* head, Py_ssize_t size, bytes body) except -1
     cdef int set_timeout(self, double seconds) except -1
     cdef int lend_buffer(self) except -1
     cdef int wait_readable(self) except -1
@@ -109,6 +112,9 @@ cdef class Response:
     cdef bint overflow                 # the app wrote more than its Content-Length
     cdef public long long sent         # body bytes sent
 
+    cdef str date                      # the Date value of the head being built
+    cdef Py_ssize_t _head_size(self) except -1
+    cdef char* _head_into(self, char* p) except NULL
     cdef bytes _head(self)
     cdef int _write(self, data) except -1
     cdef bint head_request

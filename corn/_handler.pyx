@@ -20,13 +20,14 @@ Invariants:
 
 cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING
-from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_Copy
 from cpython.exc cimport PyErr_SetFromErrno
 from libc.errno cimport EAGAIN, EINTR, errno
-from libc.string cimport memchr
+from libc.string cimport memchr, memcpy
 from libc.time cimport time as c_time
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+from posix.uio cimport iovec
 
 from corn._parser cimport BODY_CHUNKED, BODY_LENGTH, ChunkedDecoder, RequestParser
 
@@ -49,9 +50,25 @@ cdef extern from "<errno.h>":
     int EWOULDBLOCK
 
 cdef extern from "<sys/socket.h>" nogil:
+    ctypedef unsigned int socklen_t
+    struct msghdr:
+        void* msg_name
+        socklen_t msg_namelen
+        iovec* msg_iov
+        size_t msg_iovlen
+        void* msg_control
+        size_t msg_controllen
+        int msg_flags
     ssize_t c_recv "recv" (int fd, void* buf, size_t n, int flags)
     ssize_t c_send "send" (int fd, const void* buf, size_t n, int flags)
+    ssize_t c_sendmsg "sendmsg" (int fd, const msghdr* msg, int flags)
     int MSG_NOSIGNAL
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object s)
+    void* PyUnicode_DATA(object s)
+    Py_ssize_t PyUnicode_GET_LENGTH(object s)
+    int PyUnicode_1BYTE_KIND
 
 cdef object socket_timeout = socket.timeout
 cdef double TIMER_SLACK = 0.002  # a read timer this close to its deadline times the read out
@@ -74,10 +91,16 @@ cdef enum:
     MAX_REQUEST_LINE = 65536  # the longest request line buffered when limit_request_line is 0
     POOLED_BUFFERS = 64       # idle receive buffers a handler keeps for the next busy connection
     POOLED_PARSERS = 64       # parsers of finished requests a handler keeps for the next ones
+    HEAD_SCRATCH = 8192       # a response head up to this size is built in head_scratch
 
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
 cdef bytes CRLF = b"\r\n"
+cdef str SERVER_LINE = "\r\nServer: "
+cdef str DATE_LINE = "\r\nDate: "
+cdef str KEEP_ALIVE_LINE = "\r\nConnection: keep-alive\r\n"
+cdef str CLOSE_LINE = "\r\nConnection: close\r\n"
+cdef str CHUNKED_LINE = "Transfer-Encoding: chunked\r\n"
 cdef bytes INTERNAL_ERROR = (
     b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Type: text/html\r\n"
     b"Content-Length: 141\r\n\r\n<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n"
@@ -92,6 +115,11 @@ cdef frozenset HOP_BY_HOP = frozenset((
 ))
 
 # Header name (as the parser gives it, upper-cased) -> environ key. Filled as names are seen.
+# set by _environ (and wsgi.early_hints by _serve_one) for every request
+cdef tuple REQUEST_KEYS = (
+    "REQUEST_METHOD", "RAW_URI", "QUERY_STRING", "SERVER_PROTOCOL", "PATH_INFO", "REMOTE_ADDR",
+    "wsgi.input", "wsgi.early_hints", "gunicorn.socket",
+)
 cdef dict ENVIRON_KEYS = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}
 
 cdef enum HeaderKind:
@@ -151,6 +179,26 @@ cdef str http_date():
         date_value = formatdate(now, usegmt=True)
         date_second = now
     return date_value
+
+
+# One response head at a time is built here and sent before anything can switch greenlets.
+cdef char head_scratch[HEAD_SCRATCH]
+
+
+cdef inline Py_ssize_t latin1_size(s) except -1:
+    """The encoded size of a str that start_response has validated (every character <= 0xFF)."""
+    if type(s) is not str and not isinstance(s, str):
+        raise TypeError(f"response head parts must be str, not {type(s).__name__}")
+    if PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND:
+        raise ValueError(f"response head part {s!r} is not latin-1")
+    return PyUnicode_GET_LENGTH(s)
+
+
+cdef inline char* put(char* p, str s) noexcept:
+    """Copy a str whose latin1_size() was taken (so one byte per character) to p."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(s)
+    memcpy(p, PyUnicode_DATA(s), n)
+    return p + n
 
 
 cdef bint is_token(str s):
@@ -323,6 +371,43 @@ cdef class Connection:
                     PyErr_SetFromErrno(OSError)
                 n = 0
         self.sock.sendall(memoryview(data)[n:] if n else data)
+        return 0
+
+    cdef int send_parts(self, const char* head, Py_ssize_t size, bytes body) except -1:
+        """Send head[:size] (a scratch buffer, valid only until this greenlet yields) and then
+        body, in one sendmsg(2) when the socket takes them whole."""
+        cdef iovec iov[2]
+        cdef msghdr msg
+        cdef Py_ssize_t n = 0
+        cdef Py_ssize_t blen = len(body)
+        cdef bytes rest
+        if self.fd < 0:
+            self.sock.sendall(PyBytes_FromStringAndSize(head, size) + body)
+            return 0
+        iov[0].iov_base = <void*>head
+        iov[0].iov_len = size
+        iov[1].iov_base = <void*>PyBytes_AS_STRING(body)
+        iov[1].iov_len = blen
+        msg.msg_name = NULL
+        msg.msg_namelen = 0
+        msg.msg_iov = iov
+        msg.msg_iovlen = 2 if blen else 1
+        msg.msg_control = NULL
+        msg.msg_controllen = 0
+        msg.msg_flags = 0
+        n = c_sendmsg(self.fd, &msg, MSG_NOSIGNAL)
+        if n == size + blen:
+            return 0
+        if n < 0:
+            if errno != EAGAIN and errno != EWOULDBLOCK and errno != EINTR:
+                PyErr_SetFromErrno(OSError)
+            n = 0
+        if n < size:
+            rest = PyBytes_FromStringAndSize(head + n, size - n)  # out of the scratch before a switch
+            self.sock.sendall(rest)
+            n = size
+        if n - size < blen:
+            self.sock.sendall(memoryview(body)[n - size:] if n > size else body)
         return 0
 
     cdef int wait_readable(self) except -1:
@@ -635,9 +720,9 @@ cdef class Response:
     def write(self, data):
         self._write(data)
 
-    cdef bytes _head(self):
-        """The status line and headers; decides the framing of the body."""
-        cdef list parts
+    cdef Py_ssize_t _head_size(self) except -1:
+        """Decides the framing of the body; returns the size of the status line and headers."""
+        cdef Py_ssize_t size
         if self.keep_alive and not self.worker.alive:
             self.keep_alive = False  # the worker is stopping: say so before the client sends more
         self.chunked = False
@@ -646,21 +731,50 @@ cdef class Response:
                 self.chunked = True
             else:
                 self.keep_alive = False  # an HTTP/1.0 body with no length ends when we close
-        parts = [self.version, " ", self.status, "\r\nServer: ", SERVER, "\r\nDate: ", http_date(),
-                 "\r\nConnection: keep-alive\r\n" if self.keep_alive else "\r\nConnection: close\r\n"]
+        self.date = http_date()
+        size = (latin1_size(self.version) + 1 + latin1_size(self.status) + len(SERVER_LINE)
+                + latin1_size(SERVER) + len(DATE_LINE) + latin1_size(self.date)
+                + (len(KEEP_ALIVE_LINE) if self.keep_alive else len(CLOSE_LINE)) + 2)
         if self.chunked:
-            parts.append("Transfer-Encoding: chunked\r\n")
+            size += len(CHUNKED_LINE)
         for name, value in self.headers:
-            parts.append(name)
-            parts.append(": ")
-            parts.append(value)
-            parts.append("\r\n")
-        parts.append("\r\n")
+            size += latin1_size(name) + latin1_size(value) + 4
+        return size
+
+    cdef char* _head_into(self, char* p) except NULL:
+        """Writes the head whose size _head_size() returned at p."""
+        p = put(p, self.version)
+        p[0] = b' '
+        p = put(p + 1, self.status)
+        p = put(p, SERVER_LINE)
+        p = put(p, SERVER)
+        p = put(p, DATE_LINE)
+        p = put(p, self.date)
+        p = put(p, KEEP_ALIVE_LINE if self.keep_alive else CLOSE_LINE)
+        if self.chunked:
+            p = put(p, CHUNKED_LINE)
+        for name, value in self.headers:
+            p = put(p, <str>name)
+            p[0] = b':'
+            p[1] = b' '
+            p = put(p + 2, <str>value)
+            p[0] = b'\r'
+            p[1] = b'\n'
+            p += 2
+        p[0] = b'\r'
+        p[1] = b'\n'
         self.headers_sent = True
-        return "".join(parts).encode("latin-1")
+        return p + 2
+
+    cdef bytes _head(self):
+        """The status line and headers as bytes; decides the framing of the body."""
+        cdef Py_ssize_t size = self._head_size()
+        cdef bytes head = PyBytes_FromStringAndSize(NULL, size)
+        self._head_into(PyBytes_AS_STRING(head))
+        return head
 
     cdef int _write(self, data) except -1:
-        cdef Py_ssize_t n
+        cdef Py_ssize_t n, size
         cdef bytes head
         if not self.started:
             raise AssertionError("write() called before start_response()")
@@ -680,10 +794,17 @@ cdef class Response:
         if not self.headers_sent:
             if n == 0:
                 return 0
-            head = self._head()
+            size = self._head_size()
             if self.chunked:
+                head = PyBytes_FromStringAndSize(NULL, size)
+                self._head_into(PyBytes_AS_STRING(head))
                 self.conn.send(b"".join((head, b"%x\r\n" % n, data, CRLF)))
+            elif size <= HEAD_SCRATCH:
+                self._head_into(head_scratch)
+                self.conn.send_parts(head_scratch, size, data)
             else:
+                head = PyBytes_FromStringAndSize(NULL, size)
+                self._head_into(PyBytes_AS_STRING(head))
                 self.conn.send(head + data)
         elif n == 0:
             return 0
@@ -794,6 +915,11 @@ cdef class ConnectionHandler:
         if not self.unix_listener:
             self.base_environ["SERVER_NAME"] = str(sockname[0])
             self.base_environ["SERVER_PORT"] = str(sockname[1])
+        # The keys every request sets are in the base already (each request overwrites them), so
+        # a copy is sized for a whole environ and takes the request's headers without a resize.
+        for key in REQUEST_KEYS + (("REMOTE_PORT",) if not self.unix_listener else ()):
+            self.base_environ[key] = ""
+        self.max_requests = worker.max_requests
 
     def handle(self, sock, addr):
         """Serve one connection until it closes; the only entry point from the worker."""
@@ -899,7 +1025,8 @@ cdef class ConnectionHandler:
             parser.method == "HEAD", not (parser.should_close or self.force_close),
         )
         resp.worker = self.worker
-        if not self.worker.request_done():
+        self.requests_started += 1
+        if self.max_requests > 0 and not self.worker.request_done():
             resp.keep_alive = False  # the last request this worker serves (max_requests)
         if self.access_enabled:
             started = monotonic()

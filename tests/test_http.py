@@ -1,6 +1,8 @@
 """HTTP/1.1 over real sockets against a real corn server (gevent worker unless stated)."""
 
+import os
 import socket
+import threading
 import time
 
 import pytest
@@ -53,6 +55,43 @@ def test_three_pipelined_requests_are_answered_in_order(server):
         assert third.body == b"third"
         assert third.header("connection") == "close"
         assert client.closed_by_peer()
+
+
+def test_pipelined_large_responses_to_a_client_that_reads_late(server):
+    """Each response is larger than the socket buffers and the client reads only after sending
+    everything: heads and bodies go out in parts, after waits, and must arrive whole and in order."""
+    bodies = [os.urandom(3 * 1024 * 1024) for _ in range(3)]
+    requests = b"".join(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body for body in bodies
+    )
+    with server.connect() as sock:
+        sender = threading.Thread(target=sock.sendall, args=(requests,), daemon=True)
+        sender.start()
+        client = RawClient(sock)
+        received = [client.read_response() for _ in bodies]
+        sender.join(timeout=60)
+    assert [resp.status for resp in received] == [200, 200, 200]
+    assert [resp.body == body for resp, body in zip(received, bodies)] == [True, True, True]
+
+
+def test_many_pipelined_responses_to_a_small_receive_window(server):
+    """Thousands of pipelined requests (6 MB) read back through a tiny receive window while they
+    are still being sent: every response whole and in order."""
+    count = 3000
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(60)
+    with sock:
+        sock.connect(("127.0.0.1", server.port))
+        bodies_sent = [b"%d:" % i + b"x" * 2000 for i in range(count)]  # 6 MB: beyond any socket buffer
+        requests = b"".join(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                            for body in bodies_sent)
+        sender = threading.Thread(target=sock.sendall, args=(requests,), daemon=True)
+        sender.start()
+        client = RawClient(sock)
+        bodies = [client.read_response().body for _ in range(count)]
+        sender.join(timeout=60)
+    assert bodies == bodies_sent
 
 
 def test_chunked_upload(server):

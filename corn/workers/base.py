@@ -54,7 +54,6 @@ class Worker(abc.ABC):
         self.booted = False
         self.aborted = False
         self.alive = True
-        self.nr = 0
         self.max_requests = 0
         if cfg.max_requests > 0:
             jitter = random.randint(0, cfg.max_requests_jitter) if cfg.max_requests_jitter > 0 else 0
@@ -172,9 +171,14 @@ class Worker(abc.ABC):
             return False
         return True
 
+    @property
+    def nr(self):
+        """Requests this worker has begun, over all its listeners."""
+        return sum(handler.requests_started for handler in self.handlers)
+
     def request_done(self):
-        """Called by the handler as each request starts; False when it is the worker's last one."""
-        self.nr += 1
+        """Called by the handler as each request starts when max_requests is set; False when it
+        is the worker's last one."""
         if self.max_requests and self.nr >= self.max_requests and self.alive:
             self.log.info("Autorestarting worker after current request.")
             self.alive = False
