@@ -223,6 +223,19 @@ cdef bint is_field_value(str s):
     return True
 
 
+cdef long long content_length(str text) except -1:
+    """The value of a Content-Length the app set: 1 to 18 ASCII digits, else ValueError."""
+    cdef long long value = 0
+    cdef Py_UCS4 c
+    if not 0 < len(text) <= 18:
+        raise ValueError(f"invalid Content-Length {text!r}")
+    for c in text:
+        if not <Py_UCS4>'0' <= c <= <Py_UCS4>'9':
+            raise ValueError(f"invalid Content-Length {text!r}")
+        value = value * 10 + (<long long>c - 48)
+    return value
+
+
 cdef int status_code(status) except -1:
     """The code of a WSGI status string ("NNN Reason"); ValueError for anything else."""
     cdef str text
@@ -688,9 +701,7 @@ cdef class Response:
             elif type(item) is not tuple:
                 item = (name, text)
             if kind == HEADER_CONTENT_LENGTH:
-                if not text.isdigit():
-                    raise ValueError(f"invalid Content-Length {value!r}")
-                self.length = int(text)
+                self.length = content_length(text)
             kept.append(item)
         self.status = status
         self.status_code = code
@@ -703,8 +714,9 @@ cdef class Response:
         self.no_body = self.head_request or self.status_code < 200 or self.status_code in (204, 304)
         return self.write
 
-    def early_hints(self, headers):
-        """wsgi.early_hints: a 103 response ahead of the real one (HTTP/1.1 only, before the head)."""
+    def __call__(self, headers):
+        """wsgi.early_hints: a 103 response ahead of the real one (HTTP/1.1 only, before the head).
+        The response itself is the callable, so no bound method is made for every request."""
         cdef list parts
         if self.headers_sent or self.version != "HTTP/1.1":
             return
@@ -1043,7 +1055,7 @@ cdef class ConnectionHandler:
             environ = self._environ(conn, parser, body)
         except HTTPParseError as exc:
             return self._refuse(conn, exc)
-        environ["wsgi.early_hints"] = resp.early_hints
+        environ["wsgi.early_hints"] = resp
         try:
             result = self.app(environ, resp.start_response)
             try:

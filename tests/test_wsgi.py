@@ -112,7 +112,11 @@ def test_204_and_304_have_no_body(server):
             assert client.read_response().status == 204
 
 
-@pytest.mark.parametrize("path", ["/bad-header-value", "/bad-header-name", "/bad-status"])
+@pytest.mark.parametrize("path", [
+    "/bad-header-value", "/bad-header-name", "/bad-status",
+    "/bad-content-length/12a", "/bad-content-length/-1", "/bad-content-length/%B2",
+    "/bad-content-length/%20", "/bad-content-length/1234567890123456789",
+])
 def test_invalid_status_or_headers_from_the_app_give_500(server, path):
     with server.connect() as sock:
         client = RawClient(sock)

@@ -105,6 +105,9 @@ def app(environ, start_response):
     elif path == "/bad-header-name":
         start_response("200 OK", [("X Bad", "v")])
         return [b"never"]
+    elif path.startswith("/bad-content-length/"):
+        start_response("200 OK", [("Content-Length", path.rsplit("/", 1)[1])])
+        return [b"never"]
     elif path == "/bad-status":
         start_response("OK", [])
         return [b"never"]
