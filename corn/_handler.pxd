@@ -28,6 +28,7 @@ cdef class ConnectionHandler:
     cdef double timeout                # deadline of each read or write inside a request
     cdef object forwarded_allow        # callable(addr) -> bool: is the peer trusted
     cdef object proxy_allow            # callable(addr) -> bool: may the peer send a PROXY header
+    cdef dict peer_rights              # peer address -> PEER_TRUSTED | PEER_MAY_PROXY, bounded
     cdef str script_name               # SCRIPT_NAME from the process environment
     cdef list buffers                  # receive buffers of idle connections, lent to busy ones
     cdef list parsers                  # parsers between two requests of any connection
@@ -37,6 +38,7 @@ cdef class ConnectionHandler:
     cdef readonly long long requests_started  # requests this handler has begun (worker.nr sums them)
 
     cdef int _serve(self, Connection conn) except -1
+    cdef int _peer_rights(self, Connection conn) except -1
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1
     cdef dict _environ(self, Connection conn, RequestParser parser, Body body)
     cdef int _refuse(self, Connection conn, exc) except -1

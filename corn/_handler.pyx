@@ -92,6 +92,9 @@ cdef enum:
     POOLED_BUFFERS = 64       # idle receive buffers a handler keeps for the next busy connection
     POOLED_PARSERS = 64       # parsers of finished requests a handler keeps for the next ones
     HEAD_SCRATCH = 8192       # a response head up to this size is built in head_scratch
+    PEER_CACHE = 4096         # peer addresses remembered with what their allow-lists grant
+    PEER_TRUSTED = 1          # in forwarded_allow_ips: may set scheme and forwarder headers
+    PEER_MAY_PROXY = 2        # in proxy_allow_ips: may send a PROXY protocol header
 
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
@@ -895,6 +898,7 @@ cdef class ConnectionHandler:
         self.post_request = None if cfg.post_request is settings.post_request else cfg.post_request
         self.forwarded_allow = worker.peer_trusted
         self.proxy_allow = worker.proxy_allowed
+        self.peer_rights = {}
         self.parser_options = dict(
             limit_request_line=cfg.limit_request_line,
             limit_request_fields=cfg.limit_request_fields,
@@ -962,8 +966,9 @@ cdef class ConnectionHandler:
         """The keep-alive loop. Between requests the connection holds neither a receive buffer
         nor a parser: it waits for its next bytes, then takes a parser from the pool."""
         cdef RequestParser parser
-        cdef bint trusted = self.forwarded_allow(conn.peer)
-        cdef bint proxy_allowed = self.proxy_allow(conn.peer)
+        cdef int rights = self._peer_rights(conn)
+        cdef bint trusted = rights & PEER_TRUSTED
+        cdef bint proxy_allowed = rights & PEER_MAY_PROXY
         cdef object proxy_info = None
         cdef bint first = True
         cdef int more
@@ -987,6 +992,18 @@ cdef class ConnectionHandler:
             if more == 0:
                 return 0
             first = False
+
+    cdef int _peer_rights(self, Connection conn) except -1:
+        """PEER_TRUSTED | PEER_MAY_PROXY for the connection's peer address, worked out by the
+        worker's allow-lists once per address (parsing an address costs more than a request)."""
+        cdef object rights = self.peer_rights.get(conn.remote_addr)
+        if rights is None:
+            rights = ((PEER_TRUSTED if self.forwarded_allow(conn.peer) else 0)
+                      | (PEER_MAY_PROXY if self.proxy_allow(conn.peer) else 0))
+            if len(self.peer_rights) >= PEER_CACHE:
+                self.peer_rights.clear()
+            self.peer_rights[conn.remote_addr] = rights
+        return <int>rights
 
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1:
         """One request and its response. Returns 1 when the connection may carry another."""

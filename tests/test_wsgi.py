@@ -219,6 +219,22 @@ def test_secure_scheme_header_from_an_untrusted_peer_is_ignored(corn_server):
     assert environ["wsgi.url_scheme"] == "http"
 
 
+def test_each_connection_of_a_peer_gets_the_same_rights(corn_server):
+    """What the allow-lists grant a peer is worked out once and then remembered: here 127.0.0.1
+    may send PROXY headers (the default) but is not a trusted forwarder, on every connection."""
+    server = corn_server("wsgi_checks:app", "--proxy-protocol", "v1", "--forwarded-allow-ips", "10.9.9.9")
+    for port in (40001, 40002, 40003):
+        with server.connect() as sock:
+            client = RawClient(sock)
+            client.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 %d 443\r\n" % port
+                        + b"GET /env HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\n\r\n")
+            resp = client.read_response()
+            assert resp.status == 200
+            environ = json.loads(resp.body)
+            assert (environ["REMOTE_ADDR"], environ["REMOTE_PORT"]) == ("192.0.2.7", str(port))
+            assert environ["wsgi.url_scheme"] == "http"
+
+
 def test_slow_header_client_is_cut_off_while_others_are_served(corn_server):
     server = corn_server("wsgi_checks:app", "--header-timeout", "3", "--worker-connections", "200")
     outcome = {}
