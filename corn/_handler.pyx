@@ -10,12 +10,15 @@ Invariants:
   environ (copied per request), the parser options, the timeouts, the access-log switch.
 - One receive buffer per busy connection, reused by every request on it (an idle connection
   lends it to a per-handler pool); the parser and the body read straight from it through offsets.
-- Under gevent the socket's descriptor is read and written with recv(2)/send(2) directly, and
-  gevent is waited on only when they would block.
+- Under gevent the socket's descriptor is read and written with recv(2)/send(2)/sendmsg(2)
+  directly, and gevent is waited on only when they would block (after a read that came back
+  short, without asking again first). A read wait parks the greenlet on the socket's watcher with
+  no Waiter, and its deadline is a number checked by one lazily re-armed timer per connection.
 - A refused request is answered once with its 4xx (corn.http_errors.error_response) and the
   connection is closed; a body that is not read whole is drained up to DRAIN_LIMIT or the
   connection is closed, so the next request can never start inside the previous body.
-- Response bytes go out with the head and the first non-empty body chunk in one send.
+- Response bytes go out with the head and the first non-empty body chunk in one send; the head
+  is written into a scratch buffer (no str joined and encoded per response).
 """
 
 cimport cython
