@@ -29,6 +29,8 @@ cdef class ConnectionHandler:
     cdef object forwarded_allow        # callable(addr) -> bool: is the peer trusted
     cdef object proxy_allow            # callable(addr) -> bool: may the peer send a PROXY header
     cdef dict peer_rights              # peer address -> PEER_TRUSTED | PEER_MAY_PROXY, bounded
+    cdef ReadPoller poller             # made at the first gevent connection (None until then)
+    cdef bint no_poller                # epoll is not available here: read watchers instead
     cdef str script_name               # SCRIPT_NAME from the process environment
     cdef list buffers                  # receive buffers of idle connections, lent to busy ones
     cdef list parsers                  # parsers between two requests of any connection
@@ -46,6 +48,9 @@ cdef class ConnectionHandler:
     cdef int _server_from_host(self, dict environ, host) except -1
 
 
+cdef class ReadPoller
+
+
 cdef class Connection:
     # --- per connection -----------------------------------------------------------------------
     cdef object sock
@@ -54,7 +59,9 @@ cdef class Connection:
     cdef object read_event             # gevent: the socket's read watcher
     cdef object hub                    # gevent: the hub, switched to while a read waits
     cdef object greenlet               # gevent: the greenlet serving this connection
-    cdef object wake                   # gevent: greenlet.switch, the read watcher's callback
+    cdef ReadPoller poller             # gevent: the worker's edge-triggered poller, or None
+    cdef bint polled                   # gevent: the socket is in the poller's set
+    cdef bint ready                    # gevent: the poller saw it readable while it was busy
     cdef bint waiting                  # gevent: parked in wait_readable
     cdef double read_deadline          # gevent: monotonic time the current read wait times out (0: never)
     cdef object timer                  # gevent: the read timer, or None
@@ -123,3 +130,16 @@ cdef class Response:
     cdef object worker                 # its `alive` turns False when it stops: the head then says close
     cdef int finish(self) except -1
     cdef int send_file(self, wrapper, object wait_write, double timeout) except -1
+
+
+cdef class ReadPoller:
+    # --- per worker (made by the first handler that serves a gevent connection) ------------------
+    cdef int epfd                      # our own epoll descriptor, edge-triggered
+    cdef dict connections              # fd -> Connection, for every socket in the set
+    cdef object watcher                # gevent's read watcher on epfd; its callback is dispatch()
+    cdef void* events                  # room for POLL_BATCH epoll_event records
+
+    @staticmethod
+    cdef ReadPoller open(hub)
+    cdef int watch(self, Connection conn) except -1
+    cdef int forget(self, Connection conn) except -1

@@ -26,6 +26,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_Copy
 from cpython.exc cimport PyErr_SetFromErrno
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.errno cimport EAGAIN, EINTR, errno
 from libc.string cimport memchr, memcpy
 from libc.time cimport time as c_time
@@ -67,6 +68,43 @@ cdef extern from "<sys/socket.h>" nogil:
     ssize_t c_sendmsg "sendmsg" (int fd, const msghdr* msg, int flags)
     int MSG_NOSIGNAL
 
+cdef extern from *:
+    """
+    #ifdef __linux__
+    #include <sys/epoll.h>
+    #else
+    #include <errno.h>
+    typedef union epoll_data { void* ptr; int fd; unsigned int u32; unsigned long long u64; } epoll_data_t;
+    struct epoll_event { unsigned int events; epoll_data_t data; };
+    #define EPOLLIN 0x001
+    #define EPOLLRDHUP 0x2000
+    #define EPOLLET (1u << 31)
+    #define EPOLL_CTL_ADD 1
+    #define EPOLL_CTL_DEL 2
+    #define EPOLL_CTL_MOD 3
+    #define EPOLL_CLOEXEC 0
+    static int epoll_create1(int f) { (void)f; errno = ENOSYS; return -1; }
+    static int epoll_ctl(int e, int o, int f, struct epoll_event* v) { (void)e; (void)o; (void)f; (void)v; errno = ENOSYS; return -1; }
+    static int epoll_wait(int e, struct epoll_event* v, int n, int t) { (void)e; (void)v; (void)n; (void)t; errno = ENOSYS; return -1; }
+    #endif
+    """
+    ctypedef union epoll_data_t:
+        int fd
+    cdef struct epoll_event:
+        unsigned int events
+        epoll_data_t data
+    int epoll_create1(int flags) nogil
+    int epoll_ctl(int epfd, int op, int fd, epoll_event* event) nogil
+    int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) nogil
+    unsigned int EPOLLIN, EPOLLRDHUP, EPOLLET
+    int EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLL_CLOEXEC
+
+cdef extern from "<errno.h>":
+    int EEXIST
+
+cdef extern from "<unistd.h>" nogil:
+    int c_close "close" (int fd)
+
 cdef extern from "Python.h":
     int PyUnicode_KIND(object s)
     void* PyUnicode_DATA(object s)
@@ -98,6 +136,7 @@ cdef enum:
     PEER_CACHE = 4096         # peer addresses remembered with what their allow-lists grant
     PEER_TRUSTED = 1          # in forwarded_allow_ips: may set scheme and forwarder headers
     PEER_MAY_PROXY = 2        # in proxy_allow_ips: may send a PROXY protocol header
+    POLL_BATCH = 256          # readiness events taken from the kernel per dispatch
 
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
@@ -301,7 +340,6 @@ cdef class Connection:
             self.read_event = sock._read_event
             self.hub = sock.hub
             self.greenlet = gevent_getcurrent()
-            self.wake = self.greenlet.switch
         else:
             self.recv_into = sock.recv_into  # not gevent's socket: its own methods, looked up once
         self.peer = peer
@@ -443,7 +481,21 @@ cdef class Connection:
                 self.arm_timer(seconds)
         else:
             self.read_deadline = 0.0
-        self.read_event.start(self.wake)
+        if self.poller is not None:
+            if not self.polled:
+                self.poller.watch(self)
+                self.polled = True
+            elif self.ready:
+                self.ready = False  # readable since the last look: try the socket first
+                return 0
+            self.waiting = True
+            try:
+                greenlet_switch(self.hub)
+            finally:
+                self.waiting = False
+                self.ready = False
+            return 0
+        self.read_event.start(self.greenlet.switch)
         self.waiting = True
         try:
             greenlet_switch(self.hub)
@@ -489,6 +541,82 @@ cdef class Connection:
             self.sock.settimeout(seconds if seconds > 0 else None)
             self.timeout_now = seconds
         return 0
+
+
+@cython.final
+cdef class ReadPoller:
+    """Edge-triggered read readiness for a worker's gevent connections, in the order it happened.
+
+    One epoll descriptor of our own, watched by one gevent read watcher: when it is readable the
+    hub calls dispatch(), which takes the events in the order the kernel queued them and switches
+    to each connection parked in wait_readable(); a connection that is busy is only marked ready.
+    A connection's socket is added once, at its first wait, and removed when it closes. Waiting
+    this way costs no watcher start and stop per request, and a connection that becomes readable
+    just after a round of the hub's loop began is served in the next round, first in line, not
+    behind every connection that stayed readable (what a level-triggered poll does)."""
+
+    def __cinit__(self):
+        self.epfd = -1
+        self.events = PyMem_Malloc(POLL_BATCH * sizeof(epoll_event))
+        if self.events == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        PyMem_Free(self.events)
+        if self.epfd >= 0:
+            c_close(self.epfd)
+
+    @staticmethod
+    cdef ReadPoller open(hub):
+        """A poller on `hub`'s loop, or None where epoll is not available."""
+        cdef ReadPoller poller = ReadPoller.__new__(ReadPoller)
+        poller.epfd = epoll_create1(EPOLL_CLOEXEC)
+        if poller.epfd < 0:
+            return None
+        poller.connections = {}
+        poller.watcher = hub.loop.io(poller.epfd, 1)
+        poller.watcher.start(poller.dispatch)
+        return poller
+
+    cdef int watch(self, Connection conn) except -1:
+        cdef epoll_event event
+        event.events = EPOLLIN | EPOLLRDHUP | EPOLLET
+        event.data.fd = conn.fd
+        if epoll_ctl(self.epfd, EPOLL_CTL_ADD, conn.fd, &event) < 0:
+            if errno != EEXIST or epoll_ctl(self.epfd, EPOLL_CTL_MOD, conn.fd, &event) < 0:
+                PyErr_SetFromErrno(OSError)
+        self.connections[conn.fd] = conn
+        return 0
+
+    cdef int forget(self, Connection conn) except -1:
+        """Before the socket closes: out of the set, so a new socket on the same fd starts clean."""
+        cdef epoll_event event
+        epoll_ctl(self.epfd, EPOLL_CTL_DEL, conn.fd, &event)
+        if self.connections.get(conn.fd) is conn:
+            del self.connections[conn.fd]
+        return 0
+
+    def dispatch(self):
+        """Run by the hub when the epoll descriptor is readable."""
+        cdef int n, i
+        cdef Connection conn
+        cdef epoll_event* events = <epoll_event*>self.events
+        n = epoll_wait(self.epfd, events, POLL_BATCH, 0)
+        for i in range(n):
+            conn = self.connections.get(events[i].data.fd)
+            if conn is None:
+                continue
+            if conn.waiting:
+                conn.waiting = False
+                conn.greenlet.switch()
+            else:
+                conn.ready = True
+
+    def close(self):
+        if self.epfd >= 0:
+            self.watcher.close()
+            c_close(self.epfd)
+            self.epfd = -1
 
 
 @cython.final
@@ -945,6 +1073,10 @@ cdef class ConnectionHandler:
         cdef Connection conn = Connection(sock, addr, self.buffers)
         if conn.fd >= 0:
             sock.settimeout(self.timeout if self.timeout > 0 else None)  # for writes
+            if self.poller is None and not self.no_poller:
+                self.poller = ReadPoller.open(conn.hub)
+                self.no_poller = self.poller is None
+            conn.poller = self.poller
         if self.header_timeout > 0:
             conn.head_deadline = monotonic() + self.header_timeout
         try:
@@ -955,6 +1087,8 @@ cdef class ConnectionHandler:
             self.log.debug("Socket error on %s: %s", conn.remote_addr, exc)
         finally:
             conn.close_timer()
+            if conn.polled:
+                conn.poller.forget(conn)
             if conn.buf is not None and conn.start == conn.end:
                 conn.lend_buffer()
             if conn.must_close and not conn.eof:

@@ -94,6 +94,25 @@ def test_many_pipelined_responses_to_a_small_receive_window(server):
     assert bodies == bodies_sent
 
 
+def test_a_request_that_arrives_while_the_connection_is_busy_is_served(corn_server):
+    """The next request comes in while the app is still answering the previous one: the readiness
+    seen then must not be lost, or the connection would wait for bytes already there."""
+    server = corn_server("wsgi_checks:app", "-w", "1")
+    for _ in range(3):
+        with server.connect() as sock:
+            client = RawClient(sock)
+            client.send(b"GET /env HTTP/1.1\r\nHost: x\r\n\r\n")  # then the server waits for more
+            assert client.read_response().status == 200
+            client.send(b"GET /wait-for-next HTTP/1.1\r\nHost: x\r\n\r\n")
+            while b"waiting" not in client.buf:
+                client._fill()
+            client.send(b"GET /env HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = client.read_response()
+            second = client.read_response()
+            assert first.body == b"waiting\nnext request seen\n"
+            assert second.status == 200 and b"REQUEST_METHOD" in second.body
+
+
 def test_chunked_upload(server):
     with server.connect() as sock:
         client = RawClient(sock)

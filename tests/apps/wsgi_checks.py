@@ -7,6 +7,7 @@ per iterable close() so tests can see that close() ran.
 import io
 import json
 import os
+import select
 import sys
 import time
 
@@ -108,6 +109,18 @@ def app(environ, start_response):
     elif path.startswith("/bad-content-length/"):
         start_response("200 OK", [("Content-Length", path.rsplit("/", 1)[1])])
         return [b"never"]
+    elif path == "/wait-for-next":
+        # streams one chunk, then holds the response open until the client's next request is
+        # readable on the socket: that request arrives while the connection is busy
+        sock = environ["gunicorn.socket"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def until_next():
+            yield b"waiting\n"
+            readable = select.select([sock], [], [], 30)[0]
+            yield b"next request seen\n" if readable else b"nothing came\n"
+
+        return until_next()
     elif path == "/bad-status":
         start_response("OK", [])
         return [b"never"]
