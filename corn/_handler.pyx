@@ -601,6 +601,7 @@ cdef class ReadPoller:
         cdef int n, i
         cdef Connection conn
         cdef epoll_event* events = <epoll_event*>self.events
+        cdef object failure = None
         n = epoll_wait(self.epfd, events, POLL_BATCH, 0)
         for i in range(n):
             conn = self.connections.get(events[i].data.fd)
@@ -608,15 +609,17 @@ cdef class ReadPoller:
                 continue
             if conn.waiting:
                 conn.waiting = False
-                conn.greenlet.switch()
+                try:
+                    conn.greenlet.switch()
+                except BaseException as exc:
+                    # an edge comes once: every other connection is still woken, then the hub
+                    # gets the error as from any callback of its own
+                    if failure is None:
+                        failure = exc
             else:
                 conn.ready = True
-
-    def close(self):
-        if self.epfd >= 0:
-            self.watcher.close()
-            c_close(self.epfd)
-            self.epfd = -1
+        if failure is not None:
+            raise failure
 
 
 @cython.final
