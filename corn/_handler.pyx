@@ -12,8 +12,9 @@ Invariants:
   lends it to a per-handler pool); the parser and the body read straight from it through offsets.
 - Under gevent the socket's descriptor is read and written with recv(2)/send(2)/sendmsg(2)
   directly, and gevent is waited on only when they would block (after a read that came back
-  short, without asking again first). A read wait parks the greenlet on the socket's watcher with
-  no Waiter, and its deadline is a number checked by one lazily re-armed timer per connection.
+  short, without asking again first). A read wait parks the greenlet until the worker's
+  edge-triggered ReadPoller switches back to it, and its deadline is a number checked by one
+  lazily re-armed timer per connection.
 - A refused request is answered once with its 4xx (corn.http_errors.error_response) and the
   connection is closed; a body that is not read whole is drained up to DRAIN_LIMIT or the
   connection is closed, so the next request can never start inside the previous body.
@@ -159,12 +160,13 @@ cdef frozenset HOP_BY_HOP = frozenset((
     "transfer-encoding", "upgrade", "server", "date",
 ))
 
-# Header name (as the parser gives it, upper-cased) -> environ key. Filled as names are seen.
-# set by _environ (and wsgi.early_hints by _serve_one) for every request
+# The environ keys _environ (and, for wsgi.early_hints, _serve_one) sets for every request.
 cdef tuple REQUEST_KEYS = (
     "REQUEST_METHOD", "RAW_URI", "QUERY_STRING", "SERVER_PROTOCOL", "PATH_INFO", "REMOTE_ADDR",
     "wsgi.input", "wsgi.early_hints", "gunicorn.socket",
 )
+
+# Header name (as the parser gives it, upper-cased) -> environ key. Filled as names are seen.
 cdef dict ENVIRON_KEYS = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}
 
 cdef enum HeaderKind:
@@ -470,10 +472,10 @@ cdef class Connection:
     cdef int wait_readable(self) except -1:
         """Park this greenlet until the socket is readable, at most timeout_now seconds.
 
-        gevent's hub.wait() minus its Waiter: the read watcher switches straight back to this
-        greenlet. The deadline is a number kept here; the connection's one timer is armed only
-        when it would fire later than that deadline, so a busy connection touches it about once
-        per timeout rather than twice per request."""
+        The worker's ReadPoller switches back to it (where there is no epoll, the socket's own
+        gevent watcher does, with no Waiter in between). The deadline is a number kept here; the
+        connection's one timer is armed only when it would fire later than that deadline, so a
+        busy connection touches it about once per timeout rather than twice per request."""
         cdef double seconds = self.timeout_now
         if seconds > 0.0:
             self.read_deadline = monotonic_now() + seconds

@@ -44,3 +44,22 @@ def test_an_exception_in_post_request_is_logged_and_the_response_stands(corn_ser
     server = corn_server("basic:app", "-c", str(config))
     assert http_request(server.port, "GET", "/").body == b"Hello, World!"
     wait_for(lambda: "hook broke" in server.log(), message="the hook's exception in the log")
+
+
+def test_worker_nr_counts_the_requests_the_worker_has_begun(corn_server, tmp_path):
+    """gunicorn's worker.nr, as hooks see it: 1 during the first request, then one more each time."""
+    record = tmp_path / "record.txt"
+    record.write_text("")
+    config = tmp_path / "nr.conf.py"
+    config.write_text(
+        "import os\n"
+        "def post_request(worker, req, environ, resp):\n"
+        "    with open(os.environ['CORN_TEST_RECORD'], 'a') as f:\n"
+        "        f.write(f'{worker.nr}\\n')\n"
+    )
+    server = corn_server("basic:app", "-w", "1", "-c", str(config), env={"CORN_TEST_RECORD": str(record)})
+    for _ in range(3):
+        assert http_request(server.port, "GET", "/").status == 200
+    counts = wait_for(lambda: record.read_text().split() if record.read_text().count("\n") >= 3 else None,
+                      message="three post_request calls")
+    assert counts == ["1", "2", "3"]
