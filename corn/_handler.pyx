@@ -28,7 +28,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_Copy
 from cpython.exc cimport PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.errno cimport EAGAIN, EINTR, errno
+from libc.errno cimport EAGAIN, EINTR, ENOSYS, errno
 from libc.string cimport memchr, memcpy
 from libc.time cimport time as c_time
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
@@ -570,7 +570,7 @@ cdef class ReadPoller:
 
     @staticmethod
     cdef ReadPoller open(hub):
-        """A poller on `hub`'s loop, or None where epoll is not available."""
+        """A poller on `hub`'s loop, or None when epoll_create1 fails (errno says why)."""
         cdef ReadPoller poller = ReadPoller.__new__(ReadPoller)
         poller.epfd = epoll_create1(EPOLL_CLOEXEC)
         if poller.epfd < 0:
@@ -1080,7 +1080,9 @@ cdef class ConnectionHandler:
             sock.settimeout(self.timeout if self.timeout > 0 else None)  # for writes
             if self.poller is None and not self.no_poller:
                 self.poller = ReadPoller.open(conn.hub)
-                self.no_poller = self.poller is None
+                # no epoll here: every connection waits on its socket's own watcher (a failure such
+                # as EMFILE only makes this connection do so, and the next one tries again)
+                self.no_poller = self.poller is None and errno == ENOSYS
             conn.poller = self.poller
         if self.header_timeout > 0:
             conn.head_deadline = monotonic() + self.header_timeout

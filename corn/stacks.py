@@ -35,6 +35,7 @@ def format_greenlets(frame):
     from greenlet import getcurrent, greenlet
 
     running = getcurrent()
+    gc.unfreeze()  # the worker froze what existed at boot (the hub, the main greenlet): list those too
     others = [
         obj for obj in gc.get_objects() if isinstance(obj, greenlet) and obj is not running and not obj.dead
     ]

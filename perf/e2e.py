@@ -47,6 +47,8 @@ START_DEADLINE = 60.0  # seconds for a server to answer its first request (a loa
 STOP_DEADLINE = 20.0  # seconds for a server to exit after its stop signal, before SIGKILL
 IDLE_DEADLINE = 300.0  # seconds to open all the idle connections
 SOAK_MAX_SECONDS = 1800  # the longest soak, whatever N asks for
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CLIENT_BOUND_PERCENT = 95  # wrk's CPU use from which a row's rps says more about wrk than the server
 IDLE_BATCH = 200  # idle connections opened before their responses are read
 SERVERS = ("corn", "gunicorn", "nginx")
 APT_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux"}
@@ -128,6 +130,16 @@ def child_pids(pid):
         if int(fields[1]) == pid and fields[0] != b"Z":
             pids.append(int(entry))
     return sorted(pids)
+
+
+def cpu_seconds(pid):
+    """User plus system CPU seconds `pid` has used so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def rss_kib(pid):
@@ -290,6 +302,10 @@ class Server:
             pass
         self.proc.wait(STOP_DEADLINE)
 
+    def cpu_seconds(self):
+        """CPU seconds used so far by the master and its children (nginx's too)."""
+        return sum(cpu_seconds(pid) for pid in [self.proc.pid, *child_pids(self.proc.pid)])
+
     def url(self, scenario):
         return f"http://127.0.0.1:{self.port}{scenario.path}"
 
@@ -398,11 +414,23 @@ def parse_wrk(output):
     }
 
 
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_wrk(command, duration):
+    """wrk's parsed report plus the share of its CPU it used (`wrk_cpu_percent`): at about 100%
+    the client, not the server, sets the pace."""
+    started, cpu_before = time.monotonic(), children_cpu_seconds()
     out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120)
+    elapsed, cpu_used = time.monotonic() - started, children_cpu_seconds() - cpu_before
     if out.returncode != 0:
         raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr or out.stdout}")
-    return parse_wrk(out.stdout)
+    result = parse_wrk(out.stdout)
+    result["elapsed_s"] = elapsed
+    result["wrk_cpu_percent"] = 100.0 * cpu_used / elapsed
+    return result
 
 
 # --- the three measurements ----------------------------------------------------------------------
@@ -418,11 +446,17 @@ def throughput(args, workdir, lua_path, say):
                     check_response(server, scenario)
                     command = wrk_command(scenario, server.url(scenario), args.duration, args.connections,
                                           lua_path)
+                    cpu_before = server.cpu_seconds()
                     result = run_wrk(command, args.duration)
-                result.update(run=run, scenario=name, server=kind)
+                    server_cpu = server.cpu_seconds() - cpu_before
+                result.update(run=run, scenario=name, server=kind,
+                              server_cpu_us=1e6 * server_cpu / max(result["requests"], 1),
+                              server_cpu_percent=100.0 * server_cpu / result["elapsed_s"])
                 results.append(result)
                 say(f"run {run}/{args.runs} {name:<11} {kind:<8} {result['rps']:>10.0f} rps  "
-                    f"p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms")
+                    f"p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms  "
+                    f"server {result['server_cpu_us']:.1f} us/req {result['server_cpu_percent']:.0f}% CPU  "
+                    f"wrk {result['wrk_cpu_percent']:.0f}% CPU")
     return results
 
 
@@ -436,6 +470,9 @@ def medians(results):
             "rps": statistics.median(r["rps"] for r in rows),
             "p50_ms": statistics.median(r["p50_ms"] for r in rows),
             "p99_ms": statistics.median(r["p99_ms"] for r in rows),
+            "server_cpu_us": statistics.median(r["server_cpu_us"] for r in rows),
+            "server_cpu_percent": statistics.median(r["server_cpu_percent"] for r in rows),
+            "wrk_cpu_percent": statistics.median(r["wrk_cpu_percent"] for r in rows),
             "errors": sum(r["socket_errors"] + r["non_2xx"] for r in rows),
             "runs": len(rows),
         }
@@ -576,8 +613,8 @@ def ratio(a, b):
 
 
 def throughput_table(summary, scenarios, servers):
-    header = ["scenario", "server", "rps", "p50 ms", "p99 ms", "errors", "rps corn/nginx",
-              "rps corn/gunicorn", "p99 corn/nginx"]
+    header = ["scenario", "server", "rps", "p50 ms", "p99 ms", "errors", "server CPU µs/req", "server CPU %",
+              "wrk CPU %", "rps corn/nginx", "rps corn/gunicorn", "p99 corn/nginx"]
     rows = []
     for name in scenarios:
         for kind in servers:
@@ -592,8 +629,22 @@ def throughput_table(summary, scenarios, servers):
                           ratio(row["p99_ms"], nginx and nginx["p99_ms"])]
             label = f"nginx ({NGINX_ECHO_ROW})" if (kind, name) == ("nginx", "echo-4k") else kind
             rows.append([name, label, f"{row['rps']:,.0f}", f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}",
-                         row["errors"], *ratios])
+                         row["errors"], f"{row['server_cpu_us']:.1f}", f"{row['server_cpu_percent']:.0f}",
+                         f"{row['wrk_cpu_percent']:.0f}", *ratios])
     return markdown_table(header, rows, text_columns=2)
+
+
+def client_bound(summary, scenarios, servers):
+    """The rows where wrk's median CPU use reached CLIENT_BOUND_PERCENT while the server's did not,
+    as "scenario (server, ...)"."""
+    parts = []
+    for name in scenarios:
+        kinds = [kind for kind in servers if (name, kind) in summary
+                 and summary[(name, kind)]["wrk_cpu_percent"] >= CLIENT_BOUND_PERCENT
+                 and summary[(name, kind)]["server_cpu_percent"] < CLIENT_BOUND_PERCENT]
+        if kinds:
+            parts.append(f"{name} ({', '.join(kinds)})")
+    return "; ".join(parts)
 
 
 def idle_table(results):
@@ -636,10 +687,17 @@ def report(args, info, summary, idle_results, soak_results):
         out += [
             f"- method: {args.runs} run(s); in each run every scenario against each server in turn "
             f"({', '.join(args.servers)}), a fresh server each time; medians over the runs; errors are wrk's "
-            "socket errors plus non-2xx answers, summed over the runs",
+            "socket errors plus non-2xx answers, summed over the runs; server CPU is the user plus system "
+            "time of the server's processes during the wrk run over the requests wrk completed; wrk CPU is "
+            "the share of its one CPU that wrk used; server CPU % is the same for the server",
             "",
             throughput_table(summary, args.scenario, args.servers),
         ]
+        bound = client_bound(summary, args.scenario, args.servers)
+        if bound:
+            out += ["", f"wrk used {CLIENT_BOUND_PERCENT}% of its CPU or more, and the server less, on "
+                        f"{bound}: there wrk, not the server, set the pace, and the server CPU per request "
+                        "compares the servers better than the rps."]
         if "nginx" in args.servers and "echo-4k" in args.scenario:
             out += ["", f'nginx runs no WSGI app, so its echo-4k row is "{NGINX_ECHO_ROW}": the same '
                         "response bytes as the echo's, without passing the body through an app."]

@@ -18,6 +18,7 @@ every greenlet, the running one first), runs the `worker_abort` hook and exits.
 """
 
 import abc
+import gc
 import os
 import random
 import select
@@ -91,6 +92,9 @@ class Worker(abc.ABC):
         self.load_wsgi()
         self.handlers = [self.make_handler(listener) for listener in self.sockets]
         self.cfg.post_worker_init(self)
+        # What exists now lives as long as the worker: the collector stops walking it, so a full
+        # collection scans only what requests created (with a large app, milliseconds less).
+        gc.freeze()
         self.booted = True
         self._last_notify = time.monotonic()
         self.tmp.notify()  # tells the master this worker booted

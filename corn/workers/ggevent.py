@@ -1,16 +1,16 @@
 """The gevent worker: many connections per process, one greenlet each.
 
-Per listener a `gevent.pool.Pool(worker_connections)` and a StreamServer that accepts and spawns
-the compiled `ConnectionHandler.handle`. The main greenlet keeps the heartbeat at a bounded rate
-and watches the parent.
+Per listener an Acceptor (corn.workers.gaccept) that accepts connections, at most
+`worker_connections` at once, and runs the compiled `ConnectionHandler.handle` for each in a
+greenlet. The main greenlet keeps the heartbeat at a bounded rate and watches the parent.
 
 Stopping loses no request that reached this worker:
-- TERM (or max_requests): the servers first take every connection already queued on the listener
+- TERM (or max_requests): the acceptors first take every connection already queued on the listener
   (if this worker holds the listening socket's last descriptor, closing it would reset them),
-  then stop accepting; the pools get up to `graceful_timeout` to finish. A response written
+  then stop accepting; the connections get up to `graceful_timeout` to finish. A response written
   after that point says `Connection: close`, so a kept-alive client opens its next connection
   elsewhere instead of sending into a closing socket.
-- QUIT/INT (quick): the same, but the pools get QUICK_DRAIN seconds, well within the master's
+- QUIT/INT (quick): the same, but the connections get QUICK_DRAIN seconds, well within the master's
   limit before SIGKILL: enough for the requests in flight and for kept-alive clients to send the
   request they were about to send, not enough to wait for slow requests.
 QUIT/INT/USR1 are deferred to a greenlet so no signal handler blocks the hub.
@@ -21,15 +21,15 @@ With `block_threshold`, gevent's monitor thread reports any greenlet that holds 
 than that, with its stack, while the worker keeps running.
 """
 
-import functools
 import time
 
 from corn.workers.base import Worker
 
 HEARTBEAT_TICK = 1.0
-QUICK_DRAIN = 1.0  # seconds the pools get after QUIT/INT (the master kills at 2 s)
-DRAIN_POLL = 0.05  # seconds between checks of the pools while draining
+QUICK_DRAIN = 1.0  # seconds the connections get after QUIT/INT (the master kills at 2 s)
+DRAIN_POLL = 0.05  # seconds between checks of the connections while draining
 ACCEPT_SWEEP_LIMIT = 1024  # queued connections taken, at most, when a listener closes
+MAX_ACCEPT = 100  # connections accepted per wakeup of a listener, with one worker
 
 
 def blocked_stack(report):
@@ -60,7 +60,7 @@ class GeventWorker(Worker):
         self.tls = tls.for_worker(self.cfg, self.log, gevent=True)  # after patching: cooperative sockets
         from gevent.event import Event
 
-        self.servers = []
+        self.acceptors = []
         self.quick_since = None  # monotonic time of QUIT/INT: from then, QUICK_DRAIN seconds at most
         self.wakeup = Event()  # set when the worker must stop: ends the heartbeat wait at once
         super().init_process()
@@ -131,16 +131,15 @@ class GeventWorker(Worker):
 
     def run(self):
         import gevent
-        from gevent.pool import Pool
+        from corn.workers.gaccept import Acceptor
 
+        # with several workers, one connection per wakeup shares new connections fairly between them
+        max_accept = 1 if self.cfg.workers > 1 else MAX_ACCEPT
         for listener, handler in zip(self.sockets, self.handlers):
-            pool = Pool(self.cfg.worker_connections)
             handle = handler.handle if self.tls is None else self.tls.serving(handler.handle)
-            server = server_class()(listener.sock, handle=handle, spawn=pool)
-            if self.cfg.workers > 1:
-                server.max_accept = 1  # share new connections fairly between the workers
-            server.start()
-            self.servers.append(server)
+            acceptor = Acceptor(listener.sock, handle, self.cfg.worker_connections, max_accept, self.log)
+            acceptor.start()
+            self.acceptors.append(acceptor)
 
         while self.alive:
             self.notify()
@@ -152,57 +151,21 @@ class GeventWorker(Worker):
         self.drain(gevent)
 
     def stop_accepting(self):
-        for server in self.servers:
-            if not server.closed:
-                accept_backlog(server)
-                server.close()
+        for acceptor in self.acceptors:
+            if not acceptor.closed:
+                acceptor.accept_backlog(ACCEPT_SWEEP_LIMIT)
+                acceptor.close()
         self.wakeup.set()
 
     def drain(self, gevent):
         """Let in-flight requests finish, up to graceful_timeout (QUICK_DRAIN once QUIT or INT
         arrived, even in the middle), keeping the heartbeat alive; then end what is left."""
         deadline = time.monotonic() + self.cfg.graceful_timeout
-        pools = [server.pool for server in self.servers]
-        while any(pool.free_count() != pool.size for pool in pools):
+        while any(acceptor.busy() for acceptor in self.acceptors):
             now = time.monotonic()
             if now >= deadline or (self.quick_since is not None and now >= self.quick_since + QUICK_DRAIN):
                 break
             self.notify()
             gevent.sleep(DRAIN_POLL)
-        for pool in pools:
-            pool.kill(block=True, timeout=1)
-
-
-@functools.cache
-def server_class():
-    """gevent's StreamServer, spawning the handler itself as each connection's greenlet.
-
-    gevent spawns a small Python function that calls the handler and then closes the socket; the
-    handler closes its own socket, and without that Python frame at its base an idle connection's
-    greenlet saves a shorter stack (about 1 KiB less per idle connection)."""
-    from gevent.server import StreamServer
-
-    class HandlerServer(StreamServer):
-        def do_handle(self, *args):
-            try:
-                self._spawn(self._handle, *args)
-            except BaseException:
-                args[0].close()
-                raise
-
-    return HandlerServer
-
-
-def accept_backlog(server):
-    """Hand the connections already queued on `server`'s listener to its pool, as long as the pool
-    has room, without waiting for more."""
-    for _ in range(ACCEPT_SWEEP_LIMIT):
-        if server.full():
-            return
-        try:
-            accepted = server.do_read()
-        except OSError:
-            return
-        if not accepted:
-            return
-        server.do_handle(*accepted)
+        for acceptor in self.acceptors:
+            acceptor.kill(timeout=1)

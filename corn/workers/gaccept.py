@@ -1,0 +1,193 @@
+"""Accepting connections for the gevent worker: one Acceptor per listener, a greenlet per connection.
+
+gevent's StreamServer and Pool cost, per connection, a Python-level accept (the listener's family,
+type and protocol converted to enums each time), a `gevent.Greenlet` with its spawn bookkeeping and
+link callbacks, and a new greenlet whose first Python call maps a fresh interpreter frame stack
+(an mmap and a munmap per connection). Here the accept loop calls the listener's C-level
+`_accept()`, and a connection runs in a greenlet that, once its connection is over, waits for the
+next one instead of dying (IDLE_KEPT of them at most), the way a thread pool reuses its threads.
+Each connection runs in a fresh `contextvars.Context`, as in a new greenlet; what an app keeps in
+a `threading.local` (greenlet-local under gevent) may be seen by a later connection of the same
+greenlet, as in any threaded server.
+
+At most `worker_connections` connections are served at once: at the limit the Acceptor stops
+watching the listener, and watches it again when a connection ends. accept(2) failing for want of
+descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) is logged and pauses accepting for a delay
+that doubles while it goes on, instead of spinning on a listener that stays readable.
+"""
+
+import contextvars
+import errno
+import os
+import sys
+import time
+
+import gevent
+from gevent import GreenletExit
+from gevent.socket import socket as GeventSocket
+from greenlet import getcurrent, greenlet
+
+IDLE_KEPT = 128  # finished connection greenlets kept waiting for a next connection
+ACCEPT_RETRY_MIN = 0.01  # seconds before accepting again after a failure such as EMFILE; doubles
+ACCEPT_RETRY_MAX = 1.0
+KILL_POLL = 0.01  # seconds between checks while killed connections finish
+# accept(2) failures that concern only the connection being accepted: skip it, take the next
+PER_CONNECTION_ERRORS = frozenset((errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ENETDOWN,
+                                   errno.ENOPROTOOPT, errno.EHOSTDOWN, errno.ENONET, errno.EHOSTUNREACH,
+                                   errno.EOPNOTSUPP, errno.ENETUNREACH))
+
+
+class Acceptor:
+    """Accepts on one listening socket and runs `handle(sock, addr)` for each connection."""
+
+    def __init__(self, listener, handle, size, max_accept, log):
+        self.listener = listener
+        raw = getattr(listener, "_sock", listener)  # a gevent socket's C socket, or the socket itself
+        self.accept = raw._accept  # -> (fd, address); the listener is non-blocking
+        self.family, self.type, self.proto = int(listener.family), int(listener.type), listener.proto
+        self.handle = handle
+        self.size = size
+        self.max_accept = max_accept
+        self.log = log
+        self.hub = gevent.get_hub()
+        self.active = set()  # the greenlets serving a connection now
+        self.idle = []  # greenlets waiting for their next connection
+        self.watcher = None
+        self.retry_timer = None
+        self.retry_delay = ACCEPT_RETRY_MIN
+        self.closed = False
+        self.started = False
+        listener.setblocking(False)
+
+    # --- accepting -----------------------------------------------------------------------
+
+    def start(self):
+        self.started = True
+        self.start_accepting()
+
+    def start_accepting(self):
+        if self.watcher is None and not self.closed and not self.full():
+            self.watcher = self.hub.loop.io(self.listener.fileno(), 1)
+            self.watcher.start(self.accept_ready)
+
+    def stop_accepting(self):
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher.close()
+            self.watcher = None
+
+    def full(self):
+        return len(self.active) >= self.size
+
+    def accept_ready(self):
+        """The listener is readable (run by the hub): take up to max_accept connections."""
+        for _ in range(self.max_accept):
+            if self.full():
+                self.stop_accepting()
+                return
+            if not self.accept_one():
+                return
+
+    def accept_one(self):
+        """Accept one connection and start serving it; False when there is none to take now."""
+        try:
+            fd, address = self.accept()
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            if exc.errno in PER_CONNECTION_ERRORS or exc.errno == errno.EINTR:
+                return True
+            self.pause_accepting(exc)
+            return False
+        self.retry_delay = ACCEPT_RETRY_MIN
+        try:
+            sock = GeventSocket(self.family, self.type, self.proto, fileno=fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.spawn(sock, address)
+        return True
+
+    def pause_accepting(self, exc):
+        """accept(2) failed for a reason that will not go away at once (EMFILE, ENOBUFS...):
+        log it, stop watching the listener, and try again after a delay that doubles up to
+        ACCEPT_RETRY_MAX while the failures go on."""
+        delay = self.retry_delay
+        self.retry_delay = min(ACCEPT_RETRY_MAX, delay * 2)
+        self.log.error("accept() failed on %s: %s; accepting again in %.2fs",
+                       self.listener.getsockname(), exc, delay)
+        self.stop_accepting()
+        if self.retry_timer is None:
+            self.retry_timer = self.hub.loop.timer(delay)
+            self.retry_timer.start(self.retry_now)
+
+    def retry_now(self):
+        self.retry_timer.close()
+        self.retry_timer = None
+        self.start_accepting()
+
+    def accept_backlog(self, limit):
+        """Serve the connections already queued on the listener, as long as there is room, without
+        waiting for more; at most `limit`."""
+        for _ in range(limit):
+            if self.full() or not self.accept_one():
+                return
+
+    def close(self):
+        """Stop accepting for good and close this process's descriptor of the listener (once
+        every process has, new connections are refused instead of queued for nobody);
+        connections being served go on."""
+        self.closed = True
+        self.stop_accepting()
+        if self.retry_timer is not None:
+            self.retry_timer.close()
+            self.retry_timer = None
+        try:
+            self.listener.close()
+        except OSError:
+            pass
+
+    # --- the connection greenlets --------------------------------------------------------
+
+    def spawn(self, sock, address):
+        glet = self.idle.pop() if self.idle else greenlet(self.serve, parent=self.hub)
+        self.active.add(glet)
+        self.hub.loop.run_callback(glet.switch, sock, address)
+
+    def serve(self, sock, address):
+        """The body of a connection greenlet: serve a connection, then wait for the next one."""
+        me = getcurrent()
+        while True:
+            try:
+                contextvars.Context().run(self.handle, sock, address)
+            except GreenletExit:
+                self.connection_done(me)
+                return
+            except BaseException:
+                self.hub.handle_error(me, *sys.exc_info())
+            sock = address = None
+            self.connection_done(me)
+            if self.closed or len(self.idle) >= IDLE_KEPT:
+                return
+            self.idle.append(me)
+            sock, address = self.hub.switch()
+
+    def connection_done(self, glet):
+        was_full = self.full()
+        self.active.discard(glet)
+        if was_full and self.started:
+            self.start_accepting()
+
+    def busy(self):
+        """How many connections are being served."""
+        return len(self.active)
+
+    def kill(self, timeout):
+        """End the connections still being served (GreenletExit in each) and wait up to
+        `timeout` seconds for them to finish."""
+        for glet in list(self.active):
+            if glet:  # started and not dead: one not started yet serves its connection first
+                gevent.kill(glet)
+        deadline = time.monotonic() + timeout
+        while self.active and time.monotonic() < deadline:
+            gevent.sleep(KILL_POLL)
