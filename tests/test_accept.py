@@ -1,5 +1,5 @@
 """The gevent worker's accept loop: the worker_connections limit, accept(2) failing for want of
-descriptors, and connection greenlets that serve one connection after another."""
+descriptors, and a fresh start for every connection."""
 
 import selectors
 import socket
@@ -68,7 +68,7 @@ def test_worker_connections_caps_the_connections_served_at_once(corn_server):
 def test_each_connection_starts_with_fresh_context_variables(corn_server, tmp_path):
     (tmp_path / "context_app.py").write_text(CONTEXT_APP)
     server = corn_server("context_app:app", "-w", "1", "--pythonpath", str(tmp_path))
-    # One after another, so each connection is served by the greenlet the previous one used.
+    # One after another: nothing a connection set is seen by the next.
     for _ in range(20):
         with server.connect() as sock:
             client = RawClient(sock)

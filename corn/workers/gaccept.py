@@ -1,14 +1,11 @@
 """Accepting connections for the gevent worker: one Acceptor per listener, a greenlet per connection.
 
-gevent's StreamServer and Pool cost, per connection, a Python-level accept (the listener's family,
-type and protocol converted to enums each time), a `gevent.Greenlet` with its spawn bookkeeping and
-link callbacks, and a new greenlet whose first Python call maps a fresh interpreter frame stack
-(an mmap and a munmap per connection). Here the accept loop calls the listener's C-level
-`_accept()`, and a connection runs in a greenlet that, once its connection is over, waits for the
-next one instead of dying (IDLE_KEPT of them at most), the way a thread pool reuses its threads.
-Each connection runs in a fresh `contextvars.Context`, as in a new greenlet; what an app keeps in
-a `threading.local` (greenlet-local under gevent) may be seen by a later connection of the same
-greenlet, as in any threaded server.
+What gevent's StreamServer and Pool do, with less work per connection: the accept loop calls the
+listener's C-level `_accept()` with the listener's family, type and protocol looked up once (not
+converted to enums per connection), and each connection runs in a plain greenlet, without a
+`gevent.Greenlet`'s spawn bookkeeping and link callbacks. As with gevent's server, every
+connection gets a new greenlet, so nothing (context variables, greenlet-locals, a timeout an app
+left running) passes from one connection to the next.
 
 At most `worker_connections` connections are served at once: at the limit the Acceptor stops
 watching the listener, and watches it again when a connection ends. accept(2) failing for want of
@@ -16,7 +13,6 @@ descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) is logged and pauses acc
 that doubles while it goes on, instead of spinning on a listener that stays readable.
 """
 
-import contextvars
 import errno
 import os
 import sys
@@ -27,7 +23,6 @@ from gevent import GreenletExit
 from gevent.socket import socket as GeventSocket
 from greenlet import getcurrent, greenlet
 
-IDLE_KEPT = 128  # finished connection greenlets kept waiting for a next connection
 ACCEPT_RETRY_MIN = 0.01  # seconds before accepting again after a failure such as EMFILE; doubles
 ACCEPT_RETRY_MAX = 1.0
 KILL_POLL = 0.01  # seconds between checks while killed connections finish
@@ -51,7 +46,6 @@ class Acceptor:
         self.log = log
         self.hub = gevent.get_hub()
         self.active = set()  # the greenlets serving a connection now
-        self.idle = []  # greenlets waiting for their next connection
         self.watcher = None
         self.retry_timer = None
         self.retry_delay = ACCEPT_RETRY_MIN
@@ -150,27 +144,21 @@ class Acceptor:
     # --- the connection greenlets --------------------------------------------------------
 
     def spawn(self, sock, address):
-        glet = self.idle.pop() if self.idle else greenlet(self.serve, parent=self.hub)
+        glet = greenlet(self.serve, parent=self.hub)
         self.active.add(glet)
         self.hub.loop.run_callback(glet.switch, sock, address)
 
     def serve(self, sock, address):
-        """The body of a connection greenlet: serve a connection, then wait for the next one."""
+        """The body of a connection's greenlet."""
         me = getcurrent()
-        while True:
-            try:
-                contextvars.Context().run(self.handle, sock, address)
-            except GreenletExit:
-                self.connection_done(me)
-                return
-            except BaseException:
-                self.hub.handle_error(me, *sys.exc_info())
-            sock = address = None
+        try:
+            self.handle(sock, address)
+        except GreenletExit:
+            pass
+        except BaseException:
+            self.hub.handle_error(me, *sys.exc_info())
+        finally:
             self.connection_done(me)
-            if self.closed or len(self.idle) >= IDLE_KEPT:
-                return
-            self.idle.append(me)
-            sock, address = self.hub.switch()
 
     def connection_done(self, glet):
         was_full = self.full()

@@ -52,6 +52,10 @@ class GeventWorker(Worker):
         monkey.patch_all()
         import gevent.hub
 
+        from corn._handler import keep_frame_stacks
+
+        keep_frame_stacks()
+
         if self.cfg.block_threshold > 0:
             self.watch_blocking(self.cfg.block_threshold)
         gevent.hub.get_hub()
