@@ -43,8 +43,9 @@ STRESS = textwrap.dedent('''
 ''')
 
 
-def test_interpreter_runs_unchanged_with_kept_frame_stacks():
+def test_interpreter_runs_unchanged_with_kept_frame_stacks(tmp_path):
+    # run outside the checkout, so `corn` is the package the tests import (built or installed)
     out = subprocess.run([sys.executable, "-c", STRESS], capture_output=True, text=True,
-                         timeout=DEADLINE * 3, env=server_env())
+                         timeout=DEADLINE * 3, env=server_env(), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
