@@ -111,8 +111,6 @@ cdef extern from "Python.h":
     void* PyUnicode_DATA(object s)
     Py_ssize_t PyUnicode_GET_LENGTH(object s)
     int PyUnicode_1BYTE_KIND
-
-cdef extern from "Python.h":
     ctypedef struct PyObjectArenaAllocator:
         void* ctx
         void* (*alloc)(void* ctx, size_t size) noexcept nogil
