@@ -1,4 +1,5 @@
-"""Build corn's two compiled modules: the request parser and the connection handler.
+"""Build corn's compiled modules: the request parser, the I/O interface, the request cycle and
+the gevent worker's I/O engine.
 
 Cython directives live here and nowhere else. Cython warnings fail the build. Options:
 
@@ -31,7 +32,7 @@ def extension(name):
     return Extension(
         name,
         [path + ".pyx"],
-        depends=[path + ".pxd", "corn/_parser.pxd"],
+        depends=[path + ".pxd", "corn/_parser.pxd", "corn/_stream.pxd"],
         define_macros=macros,
         extra_compile_args=cflags,
     )
@@ -39,7 +40,7 @@ def extension(name):
 
 setup(
     ext_modules=cythonize(
-        [extension("corn._parser"), extension("corn._handler")],
+        [extension(name) for name in ("corn._parser", "corn._stream", "corn._handler", "corn._gevent_io")],
         compiler_directives=DIRECTIVES,
         annotate=os.environ.get("CORN_CYTHON_ANNOTATE") == "1",
         quiet=True,

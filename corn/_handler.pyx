@@ -1,45 +1,47 @@
-"""The per-connection hot path: the keep-alive loop, the WSGI environ, wsgi.input, responses.
+"""The request cycle: the keep-alive loop, the WSGI environ, wsgi.input and responses.
 
-A worker builds one ConnectionHandler per listener after it has loaded the app, then calls
-`handle(sock, addr)` for every accepted connection. From there the loop stays in compiled code
-and leaves it only to call the app, the socket (where gevent may switch greenlets) and the
-access logger (only when it is on).
+A worker builds one ConnectionHandler per listener after it has loaded the app, then hands it every
+accepted connection. From there the loop stays in compiled code and leaves it only to call the
+app, the hooks (when set), the access logger (when on) and the connection's Stream (corn._stream),
+through which every read, write and wait goes: the cycle knows no concurrency library. The worker
+gives the handler, at construction, its Engine (what makes a Stream of a socket), a WorkerState
+shared by its handlers (the stopping flag, the request count and max_requests), and what a peer
+address is granted (callables, asked once per address).
+
+Two ways in:
+- handle(sock, addr): serve the connection until it closes (gevent and sync workers).
+- open(sock, addr), then resume(conn) each time it is readable or its wait_until passed: with a
+  parking Engine, resume() returns PARKED as soon as the connection waits for the first bytes of
+  a request, so an idle or silent connection holds no thread (gthread worker).
 
 Invariants:
 - Everything fixed for the worker's life is computed in ConnectionHandler.__init__: the base
   environ (copied per request), the parser options, the timeouts, the access-log switch.
-- One receive buffer per busy connection, reused by every request on it (an idle connection
-  lends it to a per-handler pool); the parser and the body read straight from it through offsets.
-- Under gevent the socket's descriptor is read and written with recv(2)/send(2)/sendmsg(2)
-  directly, and gevent is waited on only when they would block (after a read that came back
-  short, without asking again first). A read wait parks the greenlet until the worker's
-  edge-triggered ReadPoller switches back to it, and its deadline is a number checked by one
-  lazily re-armed timer per connection.
+- One receive buffer per busy connection, reused by every request on it (a connection that waits
+  with nothing buffered lends it to a per-handler pool); the parser and the body read straight
+  from it through offsets.
 - A refused request is answered once with its 4xx (corn.http_errors.error_response) and the
   connection is closed; a body that is not read whole is drained up to DRAIN_LIMIT or the
   connection is closed, so the next request can never start inside the previous body.
 - Response bytes go out with the head and the first non-empty body chunk in one send; the head
-  is written into a scratch buffer (no str joined and encoded per response).
+  is written into a scratch buffer (no str joined and encoded per response) and is sent, or
+  copied out, before anything can switch greenlets or release the GIL.
 """
 
 cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_Copy
-from cpython.exc cimport PyErr_SetFromErrno
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from libc.errno cimport EAGAIN, EINTR, ENOSYS, errno
 from libc.string cimport memchr, memcpy
 from libc.time cimport time as c_time
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
-from posix.uio cimport iovec
 
 from corn._parser cimport BODY_CHUNKED, BODY_LENGTH, ChunkedDecoder, RequestParser
+from corn._stream cimport Engine, Stream
 
 import os
 import socket
 import sys
-import time
 from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
@@ -51,129 +53,13 @@ from corn.http_errors import (
 )
 from corn.sendfile import send_file
 
-cdef extern from "<errno.h>":
-    int EWOULDBLOCK
-
-cdef extern from "<sys/socket.h>" nogil:
-    ctypedef unsigned int socklen_t
-    struct msghdr:
-        void* msg_name
-        socklen_t msg_namelen
-        iovec* msg_iov
-        size_t msg_iovlen
-        void* msg_control
-        size_t msg_controllen
-        int msg_flags
-    ssize_t c_recv "recv" (int fd, void* buf, size_t n, int flags)
-    ssize_t c_send "send" (int fd, const void* buf, size_t n, int flags)
-    ssize_t c_sendmsg "sendmsg" (int fd, const msghdr* msg, int flags)
-    int MSG_NOSIGNAL
-
-cdef extern from *:
-    """
-    #ifdef __linux__
-    #include <sys/epoll.h>
-    #else
-    #include <errno.h>
-    typedef union epoll_data { void* ptr; int fd; unsigned int u32; unsigned long long u64; } epoll_data_t;
-    struct epoll_event { unsigned int events; epoll_data_t data; };
-    #define EPOLLIN 0x001
-    #define EPOLLRDHUP 0x2000
-    #define EPOLLET (1u << 31)
-    #define EPOLL_CTL_ADD 1
-    #define EPOLL_CTL_DEL 2
-    #define EPOLL_CTL_MOD 3
-    #define EPOLL_CLOEXEC 0
-    static int epoll_create1(int f) { (void)f; errno = ENOSYS; return -1; }
-    static int epoll_ctl(int e, int o, int f, struct epoll_event* v) { (void)e; (void)o; (void)f; (void)v; errno = ENOSYS; return -1; }
-    static int epoll_wait(int e, struct epoll_event* v, int n, int t) { (void)e; (void)v; (void)n; (void)t; errno = ENOSYS; return -1; }
-    #endif
-    """
-    ctypedef union epoll_data_t:
-        int fd
-    cdef struct epoll_event:
-        unsigned int events
-        epoll_data_t data
-    int epoll_create1(int flags) nogil
-    int epoll_ctl(int epfd, int op, int fd, epoll_event* event) nogil
-    int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) nogil
-    unsigned int EPOLLIN, EPOLLRDHUP, EPOLLET
-    int EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLL_CLOEXEC
-
-cdef extern from "<errno.h>":
-    int EEXIST
-
-cdef extern from "<unistd.h>" nogil:
-    int c_close "close" (int fd)
-
 cdef extern from "Python.h":
     int PyUnicode_KIND(object s)
     void* PyUnicode_DATA(object s)
     Py_ssize_t PyUnicode_GET_LENGTH(object s)
     int PyUnicode_1BYTE_KIND
-    ctypedef struct PyObjectArenaAllocator:
-        void* ctx
-        void* (*alloc)(void* ctx, size_t size) noexcept nogil
-        void (*free)(void* ctx, void* ptr, size_t size) noexcept nogil
-    void PyObject_GetArenaAllocator(PyObjectArenaAllocator* allocator)
-    void PyObject_SetArenaAllocator(PyObjectArenaAllocator* allocator)
-
-cdef enum:
-    # The size of the chunks of CPython's frame stack (3.11 to 3.13): a greenlet's first Python
-    # call maps one, and the chunk is unmapped when the greenlet ends.
-    FRAME_STACK_CHUNK = 16384
-    KEPT_FRAME_STACK_CHUNKS = 256
-
-cdef PyObjectArenaAllocator system_arenas
-cdef void* kept_chunks[KEPT_FRAME_STACK_CHUNKS]
-cdef int chunks_kept = 0
-cdef bint keeping_frame_stacks = False
-
-
-cdef void* arena_alloc(void* ctx, size_t size) noexcept nogil:
-    global chunks_kept
-    if size == FRAME_STACK_CHUNK and chunks_kept > 0:
-        chunks_kept -= 1
-        return kept_chunks[chunks_kept]
-    return system_arenas.alloc(system_arenas.ctx, size)
-
-
-cdef void arena_free(void* ctx, void* ptr, size_t size) noexcept nogil:
-    global chunks_kept
-    if size == FRAME_STACK_CHUNK and chunks_kept < KEPT_FRAME_STACK_CHUNKS:
-        kept_chunks[chunks_kept] = ptr
-        chunks_kept += 1
-        return
-    system_arenas.free(system_arenas.ctx, ptr, size)
-
-
-def keep_frame_stacks():
-    """Have the interpreter's arena allocator keep the frame stack chunks of ended greenlets for
-    the next ones, instead of an mmap, a page fault and a munmap for each connection's greenlet.
-    Every other arena goes to the allocator that was in place. The interpreter calls its arena
-    allocator with the GIL held; once installed, the allocator stays for the life of the process."""
-    global keeping_frame_stacks
-    cdef PyObjectArenaAllocator keeping
-    if keeping_frame_stacks:
-        return
-    PyObject_GetArenaAllocator(&system_arenas)
-    keeping.ctx = NULL
-    keeping.alloc = arena_alloc
-    keeping.free = arena_free
-    PyObject_SetArenaAllocator(&keeping)
-    keeping_frame_stacks = True
-
 
 cdef object socket_timeout = socket.timeout
-cdef double TIMER_SLACK = 0.002  # a read timer this close to its deadline times the read out
-try:
-    from gevent import getcurrent as gevent_getcurrent
-    from gevent._socket3 import socket as gevent_socket
-    from greenlet import greenlet as raw_greenlet
-    greenlet_switch = raw_greenlet.switch
-except ImportError:
-    gevent_socket = None
-cdef object monotonic = time.monotonic
 cdef object SHUT_WR = socket.SHUT_WR
 
 cdef enum:
@@ -189,7 +75,9 @@ cdef enum:
     PEER_CACHE = 4096         # peer addresses remembered with what their allow-lists grant
     PEER_TRUSTED = 1          # in forwarded_allow_ips: may set scheme and forwarder headers
     PEER_MAY_PROXY = 2        # in proxy_allow_ips: may send a PROXY protocol header
-    POLL_BATCH = 256          # readiness events taken from the kernel per dispatch
+
+cdef enum:
+    PARKED = -2               # resume()/fill(): the connection waits for bytes, held by no one
 
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
@@ -368,6 +256,8 @@ cdef int close_quietly(sock) except -1:
     return 0
 
 
+
+
 cdef inline double monotonic_now() noexcept nogil:
     """time.monotonic() without the call."""
     cdef timespec ts
@@ -375,34 +265,41 @@ cdef inline double monotonic_now() noexcept nogil:
     return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
-def read_timer_fired(Connection conn):
-    """The callback of a connection's read timer (run by the hub)."""
-    conn.timer_fired()
+@cython.final
+cdef class WorkerState:
+    """What the handlers of one worker share: the stopping flag, the request count, max_requests."""
+
+    def __init__(self, long long max_requests=0, on_last_request=None):
+        self.max_requests = max_requests
+        self.on_last_request = on_last_request
+        self.stopping = False
+        self.requests = 0
+
+    cdef bint request_begins(self) except -1:
+        """Counts a request; False when it is the worker's last (max_requests), which the worker
+        hears once, through on_last_request."""
+        self.requests += 1
+        if self.max_requests > 0 and self.requests >= self.max_requests:
+            if self.requests == self.max_requests:
+                self.stopping = True
+                if self.on_last_request is not None:
+                    self.on_last_request()
+            return False
+        return True
 
 
 @cython.final
 cdef class Connection:
-    def __cinit__(self, sock, peer, list buffers):
-        self.sock = sock
+    """One accepted connection: its stream, its receive buffer, where its requests stand."""
+
+    def __cinit__(self, Stream stream, peer, list buffers):
+        self.stream = stream
+        self.sock = stream.sock
         self.buffers = buffers
-        self.fd = -1
-        if gevent_socket is not None and type(sock) is gevent_socket:
-            # What gevent's recv_into and sendall do, minus their Python frames, a getsockopt and a
-            # Timeout per call, and the exception object per EAGAIN: the descriptor is non-blocking,
-            # so recv(2)/send(2) are called directly and gevent is waited on only when they would block.
-            self.fd = sock.fileno()
-            self.read_event = sock._read_event
-            self.hub = sock.hub
-            self.greenlet = gevent_getcurrent()
-        else:
-            self.recv_into = sock.recv_into  # not gevent's socket: its own methods, looked up once
         self.peer = peer
         self.buf = buffers.pop() if buffers else bytearray(BUF_SIZE)
-        self.start = 0
-        self.end = 0
-        self.eof = False
-        self.must_close = False
-        self.timeout_now = -1.0
+        self.first = True
+        self.rights = -1
         if isinstance(peer, tuple):
             self.remote_addr = peer[0]
             self.remote_port = str(peer[1])
@@ -410,11 +307,17 @@ cdef class Connection:
             self.remote_addr = ""
             self.remote_port = None
 
-    cdef Py_ssize_t fill(self) except -1:
-        """Receive more bytes at buf[end:]; returns how many, 0 when the peer has closed."""
+    def fileno(self):
+        return self.sock.fileno()
+
+    cdef Py_ssize_t fill(self, bint may_park) except -1:
+        """Receive more bytes at buf[end:]; returns how many, 0 when the peer has closed, PARKED
+        when `may_park`, the stream parks, and nothing can be read now (wait_until then says
+        until when the worker should wait for the socket to become readable)."""
         cdef Py_ssize_t size
         cdef Py_ssize_t pending = self.end - self.start
         cdef Py_ssize_t n
+        cdef Stream stream = self.stream
         if self.eof:
             return 0
         if self.buf is None:
@@ -429,32 +332,21 @@ cdef class Connection:
                 self.end = pending
             if size - self.end < MIN_READ:
                 self.buf.extend(bytes(size))
-        if self.fd < 0:
-            n = self.recv_into(memoryview(self.buf)[self.end:])
-        else:
-            if self.drained:
-                # the last recv(2) took less than it asked for, so the socket was empty then: wait
-                # for readability rather than spend a call on the EAGAIN that is all but certain
-                self.drained = False
-                if self.start == self.end:
-                    self.lend_buffer()
-                self.wait_readable()
-                if self.buf is None:
-                    self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
-            while True:
-                size = len(self.buf) - self.end
-                n = c_recv(self.fd, PyByteArray_AS_STRING(self.buf) + self.end, size, 0)
-                if n >= 0:
-                    self.drained = n < size
-                    break
-                if errno == EAGAIN or errno == EWOULDBLOCK:
-                    if self.start == self.end:
-                        self.lend_buffer()
-                    self.wait_readable()
-                    if self.buf is None:
-                        self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
-                elif errno != EINTR:
-                    PyErr_SetFromErrno(OSError)
+        while True:
+            n = stream.recv_into(self.buf, self.end)
+            if n >= 0:
+                break
+            if self.start == self.end:
+                self.lend_buffer()
+            if may_park and stream.parks:
+                if self.expired:
+                    self.expired = False
+                    raise socket_timeout("timed out")
+                self.wait_until = monotonic_now() + stream.timeout_now if stream.timeout_now > 0 else 0.0
+                return PARKED
+            stream.wait_readable()
+            if self.buf is None:
+                self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
         if n == 0:
             self.eof = True
         self.end += n
@@ -468,212 +360,6 @@ cdef class Connection:
         self.buf = None
         self.start = self.end = 0
         return 0
-
-    cdef int send(self, bytes data) except -1:
-        """Send all of `data`: one send(2) when the socket takes it whole (the usual case), else
-        the rest through the socket's sendall, which waits (and yields) as needed."""
-        cdef Py_ssize_t n = 0
-        if self.fd >= 0:
-            n = c_send(self.fd, <const char*>data, len(data), MSG_NOSIGNAL)
-            if n == len(data):
-                return 0
-            if n < 0:
-                if errno != EAGAIN and errno != EWOULDBLOCK and errno != EINTR:
-                    PyErr_SetFromErrno(OSError)
-                n = 0
-        self.sock.sendall(memoryview(data)[n:] if n else data)
-        return 0
-
-    cdef int send_parts(self, const char* head, Py_ssize_t size, bytes body) except -1:
-        """Send head[:size] (a scratch buffer, valid only until this greenlet yields) and then
-        body, in one sendmsg(2) when the socket takes them whole."""
-        cdef iovec iov[2]
-        cdef msghdr msg
-        cdef Py_ssize_t n = 0
-        cdef Py_ssize_t blen = len(body)
-        cdef bytes rest
-        if self.fd < 0:
-            self.sock.sendall(PyBytes_FromStringAndSize(head, size) + body)
-            return 0
-        iov[0].iov_base = <void*>head
-        iov[0].iov_len = size
-        iov[1].iov_base = <void*>PyBytes_AS_STRING(body)
-        iov[1].iov_len = blen
-        msg.msg_name = NULL
-        msg.msg_namelen = 0
-        msg.msg_iov = iov
-        msg.msg_iovlen = 2 if blen else 1
-        msg.msg_control = NULL
-        msg.msg_controllen = 0
-        msg.msg_flags = 0
-        n = c_sendmsg(self.fd, &msg, MSG_NOSIGNAL)
-        if n == size + blen:
-            return 0
-        if n < 0:
-            if errno != EAGAIN and errno != EWOULDBLOCK and errno != EINTR:
-                PyErr_SetFromErrno(OSError)
-            n = 0
-        if n < size:
-            rest = PyBytes_FromStringAndSize(head + n, size - n)  # out of the scratch before a switch
-            self.sock.sendall(rest)
-            n = size
-        if n - size < blen:
-            self.sock.sendall(memoryview(body)[n - size:] if n > size else body)
-        return 0
-
-    cdef int wait_readable(self) except -1:
-        """Park this greenlet until the socket is readable, at most timeout_now seconds.
-
-        The worker's ReadPoller switches back to it (where there is no epoll, the socket's own
-        gevent watcher does, with no Waiter in between). The deadline is a number kept here; the
-        connection's one timer is armed only when it would fire later than that deadline, so a
-        busy connection touches it about once per timeout rather than twice per request."""
-        cdef double seconds = self.timeout_now
-        if seconds > 0.0:
-            self.read_deadline = monotonic_now() + seconds
-            if self.timer_at == 0.0 or self.timer_at > self.read_deadline:
-                self.arm_timer(seconds)
-        else:
-            self.read_deadline = 0.0
-        if self.poller is not None:
-            if not self.polled:
-                self.poller.watch(self)
-                self.polled = True
-            elif self.ready:
-                self.ready = False  # readable since the last look: try the socket first
-                return 0
-            self.waiting = True
-            try:
-                greenlet_switch(self.hub)
-            finally:
-                self.waiting = False
-                self.ready = False
-            return 0
-        self.read_event.start(self.greenlet.switch)
-        self.waiting = True
-        try:
-            greenlet_switch(self.hub)
-        finally:
-            self.waiting = False
-            self.read_event.stop()
-        return 0
-
-    cdef int arm_timer(self, double seconds) except -1:
-        if self.timer is not None:
-            self.timer.close()
-        self.timer = self.hub.loop.timer(seconds)
-        self.timer.start(read_timer_fired, self, update=True)
-        self.timer_at = monotonic_now() + seconds
-        return 0
-
-    cdef int timer_fired(self) except -1:
-        """In the hub: time out the read being waited for if its deadline has passed, else wait on
-        for what is left of it; a connection not waiting for a read lets the timer lapse."""
-        cdef double now
-        self.timer_at = 0.0
-        if not self.waiting or self.read_deadline == 0.0:
-            return 0
-        now = monotonic_now()
-        if now >= self.read_deadline - TIMER_SLACK:
-            self.greenlet.throw(socket_timeout)
-        else:
-            self.arm_timer(self.read_deadline - now)
-        return 0
-
-    cdef int close_timer(self) except -1:
-        if self.timer is not None:
-            self.timer.close()
-            self.timer = None
-        self.timer_at = 0.0
-        return 0
-
-    cdef int set_timeout(self, double seconds) except -1:
-        if self.fd >= 0:
-            self.timeout_now = seconds  # read waits use it; the socket keeps the write timeout
-            return 0
-        if seconds != self.timeout_now:
-            self.sock.settimeout(seconds if seconds > 0 else None)
-            self.timeout_now = seconds
-        return 0
-
-
-@cython.final
-cdef class ReadPoller:
-    """Edge-triggered read readiness for a worker's gevent connections, in the order it happened.
-
-    One epoll descriptor of our own, watched by one gevent read watcher: when it is readable the
-    hub calls dispatch(), which takes the events in the order the kernel queued them and switches
-    to each connection parked in wait_readable(); a connection that is busy is only marked ready.
-    A connection's socket is added once, at its first wait, and removed when it closes. Waiting
-    this way costs no watcher start and stop per request, and a connection that becomes readable
-    just after a round of the hub's loop began is served in the next round, first in line, not
-    behind every connection that stayed readable (what a level-triggered poll does)."""
-
-    def __cinit__(self):
-        self.epfd = -1
-        self.events = PyMem_Malloc(POLL_BATCH * sizeof(epoll_event))
-        if self.events == NULL:
-            raise MemoryError()
-
-    def __dealloc__(self):
-        PyMem_Free(self.events)
-        if self.epfd >= 0:
-            c_close(self.epfd)
-
-    @staticmethod
-    cdef ReadPoller open(hub):
-        """A poller on `hub`'s loop, or None when epoll_create1 fails (errno says why)."""
-        cdef ReadPoller poller = ReadPoller.__new__(ReadPoller)
-        poller.epfd = epoll_create1(EPOLL_CLOEXEC)
-        if poller.epfd < 0:
-            return None
-        poller.connections = {}
-        poller.watcher = hub.loop.io(poller.epfd, 1)
-        poller.watcher.start(poller.dispatch)
-        return poller
-
-    cdef int watch(self, Connection conn) except -1:
-        cdef epoll_event event
-        event.events = EPOLLIN | EPOLLRDHUP | EPOLLET
-        event.data.fd = conn.fd
-        if epoll_ctl(self.epfd, EPOLL_CTL_ADD, conn.fd, &event) < 0:
-            if errno != EEXIST or epoll_ctl(self.epfd, EPOLL_CTL_MOD, conn.fd, &event) < 0:
-                PyErr_SetFromErrno(OSError)
-        self.connections[conn.fd] = conn
-        return 0
-
-    cdef int forget(self, Connection conn) except -1:
-        """Before the socket closes: out of the set, so a new socket on the same fd starts clean."""
-        cdef epoll_event event
-        epoll_ctl(self.epfd, EPOLL_CTL_DEL, conn.fd, &event)
-        if self.connections.get(conn.fd) is conn:
-            del self.connections[conn.fd]
-        return 0
-
-    def dispatch(self):
-        """Run by the hub when the epoll descriptor is readable."""
-        cdef int n, i
-        cdef Connection conn
-        cdef epoll_event* events = <epoll_event*>self.events
-        cdef object failure = None
-        n = epoll_wait(self.epfd, events, POLL_BATCH, 0)
-        for i in range(n):
-            conn = self.connections.get(events[i].data.fd)
-            if conn is None:
-                continue
-            if conn.waiting:
-                conn.waiting = False
-                try:
-                    conn.greenlet.switch()
-                except BaseException as exc:
-                    # an edge comes once: every other connection is still woken, then the hub
-                    # gets the error as from any callback of its own
-                    if failure is None:
-                        failure = exc
-            else:
-                conn.ready = True
-        if failure is not None:
-            raise failure
 
 
 @cython.final
@@ -715,8 +401,8 @@ cdef class Body:
                     return n if n < self.decoder.remaining else self.decoder.remaining
             if self.continue_pending:
                 self.continue_pending = False
-                conn.send(CONTINUE_RESPONSE)
-            if conn.fill() == 0:
+                conn.stream.send(CONTINUE_RESPONSE)
+            if conn.fill(False) == 0:
                 conn.must_close = True
                 raise NoMoreData("the client closed the connection in the middle of the body")
         return 0
@@ -847,6 +533,7 @@ cdef class Body:
         return line
 
 
+
 @cython.final
 @cython.freelist(8)
 cdef class Response:
@@ -918,7 +605,7 @@ cdef class Response:
                 raise ValueError(f"invalid early hint header {name!r}")
             parts.append(f"{name}: {value}\r\n")
         parts.append("\r\n")
-        self.conn.send("".join(parts).encode("latin-1"))
+        self.conn.stream.send("".join(parts).encode("latin-1"))
 
     def write(self, data):
         self._write(data)
@@ -926,7 +613,7 @@ cdef class Response:
     cdef Py_ssize_t _head_size(self) except -1:
         """Decides the framing of the body; returns the size of the status line and headers."""
         cdef Py_ssize_t size
-        if self.keep_alive and not self.worker.alive:
+        if self.keep_alive and self.state.stopping:
             self.keep_alive = False  # the worker is stopping: say so before the client sends more
         self.chunked = False
         if self.length < 0 and not self.no_body:
@@ -1001,24 +688,24 @@ cdef class Response:
             if self.chunked:
                 head = PyBytes_FromStringAndSize(NULL, size)
                 self._head_into(PyBytes_AS_STRING(head))
-                self.conn.send(b"".join((head, b"%x\r\n" % n, data, CRLF)))
+                self.conn.stream.send(b"".join((head, b"%x\r\n" % n, data, CRLF)))
             elif size <= HEAD_SCRATCH:
                 self._head_into(head_scratch)
-                self.conn.send_parts(head_scratch, size, data)
+                self.conn.stream.send_parts(head_scratch, size, data)
             else:
                 head = PyBytes_FromStringAndSize(NULL, size)
                 self._head_into(PyBytes_AS_STRING(head))
-                self.conn.send(head + data)
+                self.conn.stream.send(head + data)
         elif n == 0:
             return 0
         elif self.chunked:
-            self.conn.send(b"".join((b"%x\r\n" % n, data, CRLF)))
+            self.conn.stream.send(b"".join((b"%x\r\n" % n, data, CRLF)))
         else:
-            self.conn.send(data)
+            self.conn.stream.send(data)
         self.sent += n
         return 0
 
-    cdef int send_file(self, wrapper, object wait_write, double timeout) except -1:
+    cdef int send_file(self, wrapper, double timeout) except -1:
         """The body of a wsgi.file_wrapper response with os.sendfile; 0 when the file cannot be
         sent that way (no real descriptor), and the caller iterates it instead."""
         cdef long long offset, count
@@ -1037,10 +724,10 @@ cdef class Response:
         elif not self.no_body:
             self.length = count
             self.headers.append(("Content-Length", str(count)))
-        self.conn.send(self._head())
+        self.conn.stream.send(self._head())
         if self.no_body or count == 0:
             return 1
-        self.sent = send_file(self.conn.sock, fd, offset, count, wait_write, timeout)
+        self.sent = send_file(self.conn.sock, fd, offset, count, self.conn.stream.wait_write, timeout)
         wrapper.filelike.seek(offset + self.sent)
         return 1
 
@@ -1052,28 +739,33 @@ cdef class Response:
             if self.length < 0 and not self.no_body:
                 self.length = 0
                 self.headers.append(("Content-Length", "0"))
-            self.conn.send(self._head())
+            self.conn.stream.send(self._head())
         elif self.chunked:
-            self.conn.send(LAST_CHUNK)
+            self.conn.stream.send(LAST_CHUNK)
         if self.length >= 0 and self.sent < self.length and not self.no_body:
             self.conn.must_close = True  # the client is still waiting for bytes that will not come
         return 0
+
+
 
 
 @cython.final
 cdef class ConnectionHandler:
     """Serves connections accepted on one listener, for one worker."""
 
-    def __init__(self, app, cfg, log, worker, listener, bint multithread):
+    def __init__(self, app, cfg, log, listener, Engine engine, WorkerState state, *, worker=None,
+                 peer_trusted=None, proxy_allowed=None, bint multithread=False):
         cdef object sockname = listener.sock.getsockname()
         self.app = app
         self.log = log
-        self.worker = worker
+        self.engine = engine
+        self.state = state
+        self.hook_worker = worker
         self.unix_listener = not isinstance(sockname, tuple)
+        self.listener_name = str(listener)
         self.keepalive = float(cfg.keepalive)
         self.header_timeout = float(cfg.header_timeout)
         self.use_sendfile = cfg.sendfile is not False and not cfg.is_ssl
-        self.wait_write = worker.wait_write
         self.timeout = float(cfg.timeout) if cfg.timeout > 0 else 0.0
         self.force_close = cfg.keepalive <= 0 or not multithread
         self.access_enabled = bool(getattr(log, "access_enabled", False))
@@ -1084,8 +776,8 @@ cdef class ConnectionHandler:
         if self.pre_request is settings.pre_request and getattr(log, "loglevel", 20) > 10:
             self.pre_request = None
         self.post_request = None if cfg.post_request is settings.post_request else cfg.post_request
-        self.forwarded_allow = worker.peer_trusted
-        self.proxy_allow = worker.proxy_allowed
+        self.forwarded_allow = peer_trusted
+        self.proxy_allow = proxy_allowed
         self.peer_rights = {}
         self.parser_options = dict(
             limit_request_line=cfg.limit_request_line,
@@ -1123,138 +815,183 @@ cdef class ConnectionHandler:
         # a copy is sized for a whole environ and takes the request's headers without a resize.
         for key in REQUEST_KEYS + (("REMOTE_PORT",) if not self.unix_listener else ()):
             self.base_environ[key] = ""
-        self.max_requests = worker.max_requests
 
     def handle(self, sock, addr):
-        """Serve one connection until it closes; the only entry point from the worker."""
-        cdef Connection conn = Connection(sock, addr, self.buffers)
-        if conn.fd >= 0:
-            sock.settimeout(self.timeout if self.timeout > 0 else None)  # for writes
-            if self.poller is None and not self.no_poller:
-                self.poller = ReadPoller.open(conn.hub)
-                # no epoll here: every connection waits on its socket's own watcher (a failure such
-                # as EMFILE only makes this connection do so, and the next one tries again)
-                self.no_poller = self.poller is None and errno == ENOSYS
-            conn.poller = self.poller
+        """Serve one connection until it closes."""
+        self.resume(self.open(sock, addr))
+
+    def open(self, sock, addr):
+        """The Connection of an accepted socket, not yet read from. Its wait_until is when the
+        first request's head must have begun to arrive (0: no limit)."""
+        cdef Connection conn = Connection(self.engine.open(sock, self.timeout), addr, self.buffers)
+        cdef double wait = self.timeout
         if self.header_timeout > 0:
-            conn.head_deadline = monotonic() + self.header_timeout
+            conn.head_deadline = monotonic_now() + self.header_timeout
+            if wait <= 0 or self.header_timeout < wait:
+                wait = self.header_timeout
+        conn.wait_until = monotonic_now() + wait if wait > 0 else 0.0
+        return conn
+
+    def resume(self, Connection conn, bint expired=False):
+        """Serve the connection until it closes (returns 0) or, with a parking Engine, until it
+        waits for the first bytes of a request (returns PARKED: the connection is the caller's to
+        watch until it is readable or its wait_until has passed, then to resume again, with
+        `expired` in the second case)."""
+        cdef int verdict = 0
+        conn.expired = expired
         try:
-            self._serve(conn)
+            verdict = self._serve(conn)
         except (socket_timeout, NoMoreData, ConnectionError):
             pass
         except OSError as exc:
             self.log.debug("Socket error on %s: %s", conn.remote_addr, exc)
         finally:
-            conn.close_timer()
-            if conn.polled:
-                conn.poller.forget(conn)
+            if verdict != PARKED:
+                self._close(conn)
+        return verdict
+
+    cdef int _close(self, Connection conn) except -1:
+        """The end of a connection, however it came: release the stream, close the socket."""
+        cdef RequestParser parser = conn.parser
+        if parser is not None:
+            conn.parser = None
+            if len(self.parsers) < POOLED_PARSERS:
+                self.parsers.append(parser)
+        try:
+            conn.stream.release()
+        finally:
             if conn.buf is not None and conn.start == conn.end:
                 conn.lend_buffer()
             if conn.must_close and not conn.eof:
-                close_quietly(sock)
+                close_quietly(conn.sock)
             else:
                 try:
-                    sock.close()
+                    conn.sock.close()
                 except OSError:
                     pass
+        return 0
 
     cdef int _serve(self, Connection conn) except -1:
         """The keep-alive loop. Between requests the connection holds neither a receive buffer
-        nor a parser: it waits for its next bytes, then takes a parser from the pool."""
+        nor a parser: it waits for its next bytes, then takes a parser from the pool. Returns 0
+        when the connection is done, PARKED when it waits for a request's first bytes and the
+        stream parks."""
         cdef RequestParser parser
-        cdef int rights = self._peer_rights(conn)
-        cdef bint trusted = rights & PEER_TRUSTED
-        cdef bint proxy_allowed = rights & PEER_MAY_PROXY
-        cdef object proxy_info = None
-        cdef bint first = True
+        cdef int rights
         cdef int more
+        cdef Py_ssize_t n
         while True:
-            if not first and conn.end == conn.start:
-                conn.set_timeout(self.keepalive)  # idle between two requests
-                if conn.fill() == 0:
-                    return 0
-            parser = self.parsers.pop() if self.parsers else RequestParser(**self.parser_options)
-            parser.peer_trusted = trusted
-            parser.proxy_allowed = proxy_allowed
-            parser.first_request = first
-            parser.proxy_info = proxy_info  # what the PROXY header said holds for the whole connection
-            parser.peer_host = conn.remote_addr
-            try:
-                more = self._serve_one(conn, parser)
-            finally:
-                proxy_info = parser.proxy_info
-                if len(self.parsers) < POOLED_PARSERS:
-                    self.parsers.append(parser)
+            parser = conn.parser
+            if parser is None:
+                if not conn.first and conn.end == conn.start:
+                    conn.stream.set_timeout(self.keepalive)  # idle between two requests
+                    n = conn.fill(True)
+                    if n == PARKED:
+                        return PARKED
+                    if n == 0:
+                        return 0
+                rights = conn.rights
+                if rights < 0:
+                    rights = conn.rights = self._peer_rights(conn)
+                parser = self.parsers.pop() if self.parsers else RequestParser(**self.parser_options)
+                parser.peer_trusted = rights & PEER_TRUSTED
+                parser.proxy_allowed = rights & PEER_MAY_PROXY
+                parser.first_request = conn.first
+                parser.proxy_info = conn.proxy_info  # what the PROXY header said holds for the whole connection
+                parser.peer_host = conn.remote_addr
+                parser.reset()
+                conn.parser = parser
+                conn.deadline = conn.head_deadline if conn.first else 0.0
+            more = self._serve_one(conn, parser)
+            if more == PARKED:
+                return PARKED
+            conn.parser = None
+            conn.proxy_info = parser.proxy_info
+            if len(self.parsers) < POOLED_PARSERS:
+                self.parsers.append(parser)
             if more == 0:
                 return 0
-            first = False
+            conn.first = False
 
     cdef int _peer_rights(self, Connection conn) except -1:
         """PEER_TRUSTED | PEER_MAY_PROXY for the connection's peer address, worked out by the
         worker's allow-lists once per address (parsing an address costs more than a request)."""
         cdef object rights = self.peer_rights.get(conn.remote_addr)
         if rights is None:
-            rights = ((PEER_TRUSTED if self.forwarded_allow(conn.peer) else 0)
-                      | (PEER_MAY_PROXY if self.proxy_allow(conn.peer) else 0))
+            rights = ((PEER_TRUSTED if self.forwarded_allow is not None and self.forwarded_allow(conn.peer) else 0)
+                      | (PEER_MAY_PROXY if self.proxy_allow is not None and self.proxy_allow(conn.peer) else 0))
             if len(self.peer_rights) >= PEER_CACHE:
                 self.peer_rights.clear()
             self.peer_rights[conn.remote_addr] = rights
         return <int>rights
 
+    cdef Py_ssize_t _read_head(self, Connection conn, RequestParser parser) except -1:
+        """Receive until the parser has a whole head; returns where it ends, 0 when the peer
+        closed before a whole head (nothing to answer), PARKED when the stream parks."""
+        cdef Py_ssize_t head_end
+        cdef Py_ssize_t n
+        cdef double left
+        while True:
+            if conn.end > conn.start:
+                head_end = parser.parse_head(conn.buf, conn.start, conn.end)
+                if head_end >= 0:
+                    return head_end
+                if conn.end - conn.start > self.max_head_bytes:
+                    # only reachable with limit_request_line=0, which leaves the request line unbounded
+                    raise LimitRequestHeaders("max buffer headers")
+                if conn.deadline == 0.0 and self.header_timeout > 0:
+                    conn.deadline = monotonic_now() + self.header_timeout
+            if conn.deadline > 0.0:
+                left = conn.deadline - monotonic_now()
+                if left <= 0.0:
+                    raise RequestHeadTimeout(self.header_timeout)
+                conn.stream.set_timeout(left if self.timeout <= 0.0 or left < self.timeout else self.timeout)
+            elif conn.end > conn.start or parser.first_request:
+                conn.stream.set_timeout(self.timeout)
+            else:
+                conn.stream.set_timeout(self.keepalive)  # idle between two requests
+            try:
+                n = conn.fill(True)
+            except socket_timeout:
+                if conn.deadline > 0.0 and conn.deadline - monotonic_now() <= 0.001:
+                    raise RequestHeadTimeout(self.header_timeout)
+                raise
+            if n == PARKED:
+                return PARKED
+            if n == 0:
+                return 0  # closed between requests, or in the middle of a head: nothing to answer
+
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1:
-        """One request and its response. Returns 1 when the connection may carry another."""
-        cdef Py_ssize_t head_end = -1
+        """One request and its response. Returns 1 when the connection may carry another, 0 when
+        it must close, PARKED when the stream parks before the head is complete."""
+        cdef Py_ssize_t head_end
         cdef Body body
         cdef Response resp
         cdef dict environ
         cdef object result = None
         cdef double started = 0.0
         cdef object hook_req = None
-        cdef double deadline = conn.head_deadline if parser.first_request else 0.0
-        cdef double left
-        parser.reset()
         try:
-            while True:
-                if conn.end > conn.start:
-                    head_end = parser.parse_head(conn.buf, conn.start, conn.end)
-                    if head_end >= 0:
-                        break
-                    if conn.end - conn.start > self.max_head_bytes:
-                        # only reachable with limit_request_line=0, which leaves the request line unbounded
-                        raise LimitRequestHeaders("max buffer headers")
-                    if deadline == 0.0 and self.header_timeout > 0:
-                        deadline = monotonic() + self.header_timeout
-                if deadline > 0.0:
-                    left = deadline - monotonic()
-                    if left <= 0.0:
-                        raise RequestHeadTimeout(self.header_timeout)
-                    conn.set_timeout(left if self.timeout <= 0.0 or left < self.timeout else self.timeout)
-                elif conn.end > conn.start or parser.first_request:
-                    conn.set_timeout(self.timeout)
-                else:
-                    conn.set_timeout(self.keepalive)  # idle between two requests
-                try:
-                    if conn.fill() == 0:
-                        return 0  # closed between requests, or in the middle of a head: nothing to answer
-                except socket_timeout:
-                    if deadline > 0.0 and deadline - monotonic() <= 0.001:
-                        raise RequestHeadTimeout(self.header_timeout)
-                    raise
+            head_end = self._read_head(conn, parser)
         except HTTPParseError as exc:
             return self._refuse(conn, exc)
-        conn.set_timeout(self.timeout)
+        if head_end == PARKED:
+            return PARKED
+        if head_end == 0:
+            return 0
+        conn.stream.set_timeout(self.timeout)
         conn.start = head_end
         body = Body(conn, parser, parser.expect_continue and parser.version_minor >= 1)
         resp = Response(
             conn, "HTTP/1.1" if parser.version_minor == 1 else "HTTP/1.0",
             parser.method == "HEAD", not (parser.should_close or self.force_close),
         )
-        resp.worker = self.worker
+        resp.state = self.state
         self.requests_started += 1
-        if self.max_requests > 0 and not self.worker.request_done():
+        if not self.state.request_begins():
             resp.keep_alive = False  # the last request this worker serves (max_requests)
         if self.access_enabled:
-            started = monotonic()
+            started = monotonic_now()
         if self.pre_request is not None or self.post_request is not None:
             hook_req = HookRequest(
                 parser.method, parser.uri, parser.path, parser.query, parser.fragment,
@@ -1262,7 +999,7 @@ cdef class ConnectionHandler:
                 parser.url_scheme or self.base_environ["wsgi.url_scheme"], conn.peer, conn.requests + 1,
             )
             if self.pre_request is not None:
-                self.pre_request(self.worker, hook_req)
+                self.pre_request(self.hook_worker, hook_req)
         conn.requests += 1
         try:
             environ = self._environ(conn, parser, body)
@@ -1273,7 +1010,7 @@ cdef class ConnectionHandler:
             result = self.app(environ, resp.start_response)
             try:
                 if not (type(result) is FileWrapper and self.use_sendfile and resp.started
-                        and not resp.headers_sent and resp.send_file(result, self.wait_write, self.timeout)):
+                        and not resp.headers_sent and resp.send_file(result, self.timeout)):
                     for data in result:
                         resp._write(data)
                 resp.finish()
@@ -1296,7 +1033,7 @@ cdef class ConnectionHandler:
             self.log.exception("Error handling request %s", parser.uri)
             conn.must_close = True
             if not resp.headers_sent:
-                conn.send(INTERNAL_ERROR)
+                conn.stream.send(INTERNAL_ERROR)
                 resp.status = "500 Internal Server Error"
                 resp.status_code = 500
                 resp.headers = []
@@ -1305,10 +1042,10 @@ cdef class ConnectionHandler:
         finally:
             if self.access_enabled and resp.status is not None:
                 self.access_log(environ, resp.status, resp.headers, resp.sent,
-                                monotonic() - started)
+                                monotonic_now() - started)
             if self.post_request is not None:
                 try:
-                    self.post_request(self.worker, hook_req, environ, resp)
+                    self.post_request(self.hook_worker, hook_req, environ, resp)
                 except Exception:
                     self.log.exception("Exception in post_request hook")
         if not resp.keep_alive or conn.must_close:
@@ -1371,7 +1108,7 @@ cdef class ConnectionHandler:
     cdef int _server_from_host(self, dict environ, host) except -1:
         """On a unix socket SERVER_NAME/PORT come from Host (port by scheme when Host has none)."""
         if host is None:
-            environ["SERVER_NAME"] = str(self.worker.sockets[0])
+            environ["SERVER_NAME"] = self.listener_name
             environ["SERVER_PORT"] = ""
             return 0
         name, sep, port = host.rpartition(":")
@@ -1394,5 +1131,5 @@ cdef class ConnectionHandler:
         """The one place a refused request is answered: its status, then close."""
         self.log.warning("Invalid request from ip=%s: %s", conn.remote_addr or "unix", exc)
         conn.must_close = True
-        conn.send(error_response(exc))
+        conn.stream.send(error_response(exc))
         return 0

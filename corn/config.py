@@ -111,6 +111,7 @@ class Config:
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "_defaults", dict(values))
         object.__setattr__(self, "_notes", [])
+        object.__setattr__(self, "_explicit", set())  # the names set() stored a value for
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -163,6 +164,7 @@ class Config:
         except validators.Invalid as exc:
             raise ConfigError(f"Invalid value for {label or name}: {show(value)} ({exc})") from None
         self._values[name] = value
+        self._explicit.add(name)
 
     def _note(self, message):
         if message not in self._notes:
@@ -226,6 +228,10 @@ class Config:
             if setting.implemented is not None and setting.implemented(value):
                 continue
             found.append(f"{setting.name} = {show(value)} has no effect: {setting.unsupported}")
+        spec = self._worker_spec()
+        if self._values["threads"] > 1 and spec in ("gevent", "sync"):
+            found.append(f"threads = {self._values['threads']} has no effect: the {spec} worker is not "
+                         "threaded (use -k gthread, or worker_connections with gevent)")
         return found
 
     @property
@@ -259,17 +265,25 @@ class Config:
         name = self._values["proc_name"]
         return name if name is not None else self._values["default_proc_name"]
 
+    def _worker_spec(self):
+        from corn.workers import effective_worker_class
+
+        return effective_worker_class(
+            self._values["worker_class"], self._values["threads"], "worker_class" in self._explicit
+        )
+
     @property
     def worker_class_str(self):
-        spec = self._values["worker_class"]
+        spec = self._worker_spec()
         return spec if isinstance(spec, str) else spec.__name__
 
     @property
     def worker_class(self):
-        """The worker class, imported now; its `setup()` classmethod is called when it has one."""
+        """The worker class, imported now; its `setup()` classmethod is called when it has one.
+        More than one thread makes `sync` and the unset default `gthread`, as in gunicorn."""
         from corn.workers import load_worker_class
 
-        spec = self._values["worker_class"]
+        spec = self._worker_spec()
         try:
             cls = load_worker_class(spec)
         except (ImportError, AttributeError, ValueError) as exc:

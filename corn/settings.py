@@ -268,19 +268,21 @@ Each gevent worker serves many connections at once, so one or two per core is us
     ),
     Setting(
         "worker_class", WORKERS, v.worker_class, "gevent", cli=("-k", "--worker-class"), meta="STRING",
-        doc="""The kind of worker: `gevent` (the default), `sync`, or a dotted path to a Worker class.
+        doc="""The kind of worker: `gevent` (the default), `gthread`, `sync`, or a dotted path to a Worker class.
 
-`gevent` serves up to `worker_connections` connections per worker with greenlets; `sync`
-serves one connection at a time, for CPU-bound applications. A class given by its path
-(`pkg.module.Class`) must subclass `corn.workers.base.Worker` or offer the same interface.""",
+`gevent` serves up to `worker_connections` connections per worker with greenlets; `gthread`
+serves them with a pool of `threads` threads (for apps that block in C, such as database
+drivers), and an idle connection holds no thread; `sync` serves one connection at a time, for
+CPU-bound applications. As in gunicorn, `--threads` above 1 turns `sync`, and the default when
+`worker_class` is not set, into `gthread`. A class given by its path (`pkg.module.Class`) must
+subclass `corn.workers.base.Worker` or offer the same interface (`docs/workers.md`).""",
     ),
     _int(
         "threads", WORKERS, ("--threads",), 1,
-        unsupported="corn workers run one thread each; gevent gives concurrency",
-        implemented=lambda value: value <= 1,
-        doc="""Threads per worker (gunicorn's gthread worker).
+        doc="""Threads per worker that serve requests, for the gthread worker.
 
-corn's workers are not threaded: use the gevent worker and `worker_connections` instead.""",
+More than one makes the default worker, and `sync`, the gthread worker. A gevent worker
+ignores it (with a warning): greenlets give it its concurrency.""",
     ),
     _int(
         "worker_connections", WORKERS, ("--worker-connections",), 1000,

@@ -106,6 +106,21 @@ class WorkerTLS:
                 pass
             return None
 
+    def wrap_lazily(self, sock, addr):
+        """The TLS socket over `sock` with the handshake left to the first read, whatever
+        do_handshake_on_connect says: nothing is sent or received here (the gthread worker wraps
+        in its main thread and reads in a pool thread). None when wrapping failed."""
+        try:
+            return wrap(self.context, sock, False, self.suppress_ragged_eofs)
+        except (OSError, ValueError) as exc:
+            peer = addr[0] if isinstance(addr, tuple) else "unix"
+            self.log.debug("TLS setup for %s failed: %s", peer, exc)
+            try:
+                sock.close()
+            except OSError:
+                pass
+            return None
+
     def serving(self, handle):
         """`handle(sock, addr)` with the wrap first, so it runs in the greenlet spawned per connection."""
 

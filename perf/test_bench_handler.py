@@ -64,6 +64,8 @@ class Listener:
 
 
 class BenchWorker(Worker):
+    multithread = True
+
     def run(self):
         """Not a process: the benchmark calls the handler directly."""
 
@@ -74,9 +76,13 @@ def make_handler(app):
     worker = BenchWorker(1, 0, [], None, 30, cfg, Logger(cfg))
     worker._forwarded_networks = cfg.forwarded_allow_networks()
     worker._proxy_networks = cfg.proxy_allow_networks()
-    from corn._handler import ConnectionHandler
+    from corn._handler import WorkerState
+    from corn._stream import Engine
 
-    return ConnectionHandler(app, cfg, worker.log, worker, Listener, True)
+    worker.wsgi = app
+    worker.state = WorkerState()
+    worker.engine = Engine()
+    return worker.make_handler(Listener)
 
 
 def pipelined(request):

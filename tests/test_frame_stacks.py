@@ -1,5 +1,5 @@
 """The gevent worker keeps the frame stack chunks of ended greenlets for the next ones
-(`corn._handler.keep_frame_stacks`): the interpreter must run exactly as before, under many
+(`corn._gevent_io.keep_frame_stacks`): the interpreter must run exactly as before, under many
 greenlets whose stacks take many chunks at once, mixed with threads and with ordinary arenas."""
 
 import subprocess
@@ -13,7 +13,7 @@ STRESS = textwrap.dedent('''
     import threading
 
     import gevent
-    from corn._handler import keep_frame_stacks
+    from corn._gevent_io import keep_frame_stacks
 
     keep_frame_stacks()
     keep_frame_stacks()  # a second call changes nothing

@@ -1,11 +1,21 @@
-"""Worker classes by name: `-k gevent` (the default) and `-k sync`, or a dotted path to a class."""
+"""Worker classes by name: `-k gevent` (the default), `-k gthread` and `-k sync`, or a dotted path to a class."""
 
 import importlib
 
 WORKER_CLASSES = {
     "gevent": "corn.workers.ggevent.GeventWorker",
+    "gthread": "corn.workers.gthread.ThreadWorker",
     "sync": "corn.workers.sync.SyncWorker",
 }
+THREADED = ("gthread",)  # the classes that `threads` applies to
+
+
+def effective_worker_class(spec, threads, explicit):
+    """What `worker_class` means with `threads`, as in gunicorn: more than one thread makes `sync`
+    (and corn's default, when `worker_class` was not set) the gthread worker."""
+    if threads > 1 and (spec == "sync" or (spec == "gevent" and not explicit)):
+        return "gthread"
+    return spec
 
 
 def load_worker_class(spec):

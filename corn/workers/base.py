@@ -21,7 +21,6 @@ import abc
 import gc
 import os
 import random
-import select
 import signal
 import sys
 import time
@@ -54,6 +53,7 @@ class Worker(abc.ABC):
         self.log = log
         self.booted = False
         self.aborted = False
+        self.state = None  # the WorkerState its handlers share, made after fork
         self.alive = True
         self.max_requests = 0
         if cfg.max_requests > 0:
@@ -90,6 +90,11 @@ class Worker(abc.ABC):
         if self.cfg.reload:
             self.start_reloader()
         self.load_wsgi()
+        from corn._handler import WorkerState
+
+        self.state = WorkerState(self.max_requests, self.last_request_began)
+        self.state.stopping = not self.alive
+        self.engine = self.make_engine()
         self.handlers = [self.make_handler(listener) for listener in self.sockets]
         self.cfg.post_worker_init(self)
         # What exists now lives as long as the worker: the collector stops walking it, so a full
@@ -139,12 +144,32 @@ class Worker(abc.ABC):
         self.log.info("Worker reloading: %s modified", filename)
         os.kill(os.getpid(), signal.SIGTERM)  # the worker's own handler stops it, in its own context
 
+    multithread = False
+
+    def make_engine(self):
+        """The compiled I/O engine of this worker's connections (corn._stream.Engine or a subclass)."""
+        from corn._stream import Engine
+
+        return Engine()
+
     def make_handler(self, listener):
         from corn._handler import ConnectionHandler
 
-        return ConnectionHandler(self.wsgi, self.cfg, self.log, self, listener, self.multithread)
+        return ConnectionHandler(
+            self.wsgi, self.cfg, self.log, listener, self.engine, self.state, worker=self,
+            peer_trusted=self.peer_trusted, proxy_allowed=self.proxy_allowed, multithread=self.multithread,
+        )
 
-    multithread = False
+    @property
+    def alive(self):
+        return self._alive
+
+    @alive.setter
+    def alive(self, value):
+        """Once False, every response the handlers start says Connection: close."""
+        self._alive = value
+        if not value and self.state is not None:
+            self.state.stopping = True
 
     def peer_trusted(self, addr):
         """May this peer set secure_scheme_headers and forwarder_headers? (unix peers may)"""
@@ -153,12 +178,6 @@ class Worker(abc.ABC):
     def proxy_allowed(self, addr):
         """May this peer send a PROXY protocol header? (unix peers may)"""
         return address_allowed(self._proxy_networks, addr[0] if isinstance(addr, tuple) else None)
-
-    @staticmethod
-    def wait_write(fd, timeout):
-        """Block until `fd` can take more bytes; TimeoutError after `timeout` seconds."""
-        if not select.select([], [fd], [], timeout)[1]:
-            raise TimeoutError("timed out waiting to write to the client")
 
     # --- liveness ------------------------------------------------------------------------
 
@@ -178,16 +197,15 @@ class Worker(abc.ABC):
     @property
     def nr(self):
         """Requests this worker has begun, over all its listeners."""
-        return sum(handler.requests_started for handler in self.handlers)
+        return self.state.requests if self.state is not None else 0
 
-    def request_done(self):
-        """Called by the handler as each request starts when max_requests is set; False when it
-        is the worker's last one."""
-        if self.max_requests and self.nr >= self.max_requests and self.alive:
+    def last_request_began(self):
+        """Called by the handlers once, as the max_requests-th request begins (in whichever
+        thread or greenlet serves it): stop taking connections."""
+        if self.alive:
             self.log.info("Autorestarting worker after current request.")
             self.alive = False
             self.stop_accepting()
-        return self.alive
 
     def stop_accepting(self):
         """Stop taking new connections; subclasses close their listeners here."""

@@ -52,7 +52,7 @@ class GeventWorker(Worker):
         monkey.patch_all()
         import gevent.hub
 
-        from corn._handler import keep_frame_stacks
+        from corn._gevent_io import keep_frame_stacks
 
         keep_frame_stacks()
 
@@ -114,12 +114,10 @@ class GeventWorker(Worker):
 
         return stacks.format_greenlets(frame)
 
-    @staticmethod
-    def wait_write(fd, timeout):
-        """Wait for `fd` to be writable, letting other greenlets run meanwhile."""
-        from gevent.socket import wait_write
+    def make_engine(self):
+        from corn._gevent_io import GeventEngine
 
-        wait_write(fd, timeout, TimeoutError("timed out waiting to write to the client"))
+        return GeventEngine()
 
     def quit_now(self):
         """QUIT or INT, in a greenlet of its own: the worker_int hook, then a stop whose drain

@@ -46,7 +46,6 @@ class SyncWorker(Worker):
                     if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
                         continue
                     raise
-                client.setblocking(True)
                 if client.family != socket.AF_UNIX:
                     client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if self.tls is not None:

@@ -1,0 +1,47 @@
+# Declarations of the gevent worker's I/O engine: the table of contents of _gevent_io.pyx.
+
+cimport cython
+
+from corn._stream cimport Engine, Stream
+
+
+cdef class ReadPoller
+
+
+@cython.final
+cdef class GeventStream(Stream):
+    cdef int fd                        # the non-blocking descriptor, for recv(2)/send(2)
+    cdef object read_event             # the socket's own read watcher (when there is no poller)
+    cdef object hub                    # switched to while a read waits
+    cdef object greenlet               # the greenlet serving this connection
+    cdef ReadPoller poller             # the worker's edge-triggered poller, or None
+    cdef bint polled                   # the socket is in the poller's set
+    cdef bint ready                    # the poller saw it readable while it was busy
+    cdef bint waiting                  # parked in wait_readable
+    cdef bint drained                  # the last recv(2) emptied the socket
+    cdef double read_deadline          # monotonic time the current read wait times out (0: never)
+    cdef object timer                  # the read timer, or None
+    cdef double timer_at               # when it fires (0: not armed)
+
+    cdef int close_timer(self) except -1
+    cdef int arm_timer(self, double seconds) except -1
+    cdef int timer_fired(self) except -1
+
+
+@cython.final
+cdef class ReadPoller:
+    cdef int epfd                      # our own epoll descriptor, edge-triggered
+    cdef dict streams                  # fd -> GeventStream, for every socket in the set
+    cdef object watcher                # gevent's read watcher on epfd; its callback is dispatch()
+    cdef void* events                  # room for POLL_BATCH epoll_event records
+
+    @staticmethod
+    cdef ReadPoller open(hub)
+    cdef int watch(self, GeventStream stream) except -1
+    cdef int forget(self, GeventStream stream) except -1
+
+
+@cython.final
+cdef class GeventEngine(Engine):
+    cdef ReadPoller poller             # made at the first connection (None until then)
+    cdef bint no_poller                # epoll is not available here: read watchers instead
