@@ -6,8 +6,13 @@ request costs the server's own work and the app's least: the framework-free floo
 - `hello`: `200`, `text/plain`, the 13 bytes `Hello, World!` (the hello-ka and hello-close scenarios).
 - `echo`: reads the whole request body from `wsgi.input` and answers it back (echo-4k).
 - `big`: `200`, `application/octet-stream`, 65536 bytes as a one-element list (big-64k).
+- `blocking`: waits 5 ms in C (libc `usleep` through ctypes, which releases the GIL and which
+  gevent cannot make cooperative, as a database driver's call), then answers like `hello`
+  (blocking-5ms). With 8 threads a worker's ceiling is 1600 rps.
 - `app`: the three behind one app, chosen by path, for a benchmark that starts its server once.
 """
+
+import ctypes
 
 HELLO_BODY = b"Hello, World!"
 BIG_BODY = b"c" * 65536
@@ -33,6 +38,16 @@ def echo(environ, start_response):
 def big(environ, start_response):
     start_response("200 OK", BIG_HEADERS)
     return [BIG_BODY]
+
+
+usleep = ctypes.CDLL(None).usleep
+BLOCKING_MICROSECONDS = 5000
+
+
+def blocking(environ, start_response):
+    usleep(BLOCKING_MICROSECONDS)
+    start_response("200 OK", HELLO_HEADERS)
+    return [HELLO_BODY]
 
 
 ROUTES = {"/hello": hello, "/echo": echo, "/big": big}

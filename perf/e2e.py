@@ -1,8 +1,14 @@
-"""End to end: wrk against corn, gunicorn (`-k gevent`) and nginx, one worker each, on one machine.
+"""End to end: wrk against corn, gunicorn and nginx, one worker each, on one machine.
 
     python3 perf/e2e.py [--duration S] [--connections N] [--runs 3] [--scenario NAME ...]
-                        [--servers corn,gunicorn,nginx] [--json FILE]
+                        [--servers corn,gunicorn,nginx] [--baseline DIR] [--json FILE]
                         [--idle [N]] [--soak N [--soak-scenario NAME]]
+
+Servers: `corn` and `gunicorn` are their gevent workers (`-k gevent`, 1000 worker connections),
+`corn-gthread` and `gunicorn-gthread` their threaded workers (`-k gthread --threads 8`), `nginx`
+serves fixed bodies; `corn-base` is corn's gevent worker run from another checkout (`--baseline
+DIR`, built in place), to compare a change with what it changes in one interleaved run. nginx runs
+no app, so it has no row in a scenario whose app does more than answer (blocking-5ms).
 
 Every server runs pinned to CPU 0 and wrk to CPU 1, so the server has a core of its own and the
 load generator cannot steal it. Each measurement gets a fresh server on a fresh port; within a run
@@ -50,7 +56,9 @@ SOAK_MAX_SECONDS = 1800  # the longest soak, whatever N asks for
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CLIENT_BOUND_PERCENT = 95  # wrk's CPU use from which a row's rps says more about wrk than the server
 IDLE_BATCH = 200  # idle connections opened before their responses are read
-SERVERS = ("corn", "gunicorn", "nginx")
+SERVERS = ("corn", "gunicorn", "nginx", "corn-gthread", "gunicorn-gthread", "corn-base")
+DEFAULT_SERVERS = SERVERS[:5]
+THREADS = 8  # --threads of the gthread servers
 APT_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux"}
 
 
@@ -75,9 +83,11 @@ SCENARIOS = {
         Scenario("echo-4k", "/echo", "echo", "POST", apps.ECHO_BODY, apps.ECHO_BODY,
                  "application/octet-stream"),
         Scenario("big-64k", "/big", "big", "GET", b"", apps.BIG_BODY, "application/octet-stream"),
+        Scenario("blocking-5ms", "/hello", "blocking", "GET", b"", apps.HELLO_BODY, "text/plain"),
     )
 }
 NGINX_ECHO_ROW = "reads the body, returns a fixed 4 KiB"
+NGINX_SCENARIOS = ("hello-ka", "hello-close", "echo-4k", "big-64k")
 
 
 def request_bytes(scenario):
@@ -165,9 +175,9 @@ def pinned(cpu, command):
     return ["taskset", "-c", str(cpu), *command]
 
 
-def server_env():
+def server_env(root=REPO_ROOT):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([REPO_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PYTHONPATH"] = os.pathsep.join([root, REPO_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env.pop("GUNICORN_CMD_ARGS", None)
     env.pop("CORN_CMD_ARGS", None)
     return env
@@ -192,6 +202,8 @@ class Server:
     """One server under test: a master and one worker in a process group of their own, pinned to SERVER_CPU,
     their output in `log_path`. A context manager: leaving it always stops the server."""
 
+    baseline = None  # the checkout `corn-base` runs (--baseline)
+
     def __init__(self, kind, app, workdir, worker_connections=1000, keepalive=None):
         self.kind = kind
         self.app = app
@@ -208,13 +220,17 @@ class Server:
     def command(self):
         bind = f"127.0.0.1:{self.port}"
         keepalive = ["--keep-alive", str(self.keepalive)] if self.keepalive is not None else []
-        if self.kind == "corn":
-            return [sys.executable, "-m", "corn", "-w", "1", "--log-level", "warning", "-b", bind,
-                    "--worker-connections", str(self.worker_connections), *keepalive, f"perf.apps:{self.app}"]
-        if self.kind == "gunicorn":
-            return [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gevent", "--worker-connections",
-                    str(self.worker_connections), "--log-level", "warning", "-b", bind, *keepalive,
-                    f"perf.apps:{self.app}"]
+        workers = {"gevent": ["-k", "gevent", "--worker-connections", str(self.worker_connections)],
+                   "gthread": ["-k", "gthread", "--threads", str(THREADS),
+                               "--worker-connections", str(self.worker_connections)]}
+        if self.kind in ("corn", "corn-base", "corn-gthread"):
+            kind = workers["gthread" if self.kind == "corn-gthread" else "gevent"]
+            return [sys.executable, "-m", "corn", "-w", "1", *kind, "--log-level", "warning", "-b", bind,
+                    *keepalive, f"perf.apps:{self.app}"]
+        if self.kind in ("gunicorn", "gunicorn-gthread"):
+            kind = workers["gthread" if self.kind == "gunicorn-gthread" else "gevent"]
+            return [sys.executable, "-m", "gunicorn", "-w", "1", *kind, "--log-level", "warning", "-b", bind,
+                    *keepalive, f"perf.apps:{self.app}"]
         prefix = os.path.join(self.workdir, "nginx")
         return ["nginx", "-p", prefix + "/", "-c", os.path.join(prefix, "nginx.conf")]
 
@@ -245,7 +261,8 @@ class Server:
             self.write_nginx_prefix()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                pinned(SERVER_CPU, self.command()), cwd=self.workdir, env=server_env(),
+                pinned(SERVER_CPU, self.command()), cwd=self.workdir,
+                env=server_env(self.baseline) if self.kind == "corn-base" else server_env(),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         try:
@@ -442,6 +459,8 @@ def throughput(args, workdir, lua_path, say):
         for name in args.scenario:
             scenario = SCENARIOS[name]
             for kind in args.servers:
+                if kind == "nginx" and scenario.name not in NGINX_SCENARIOS:
+                    continue
                 with Server(kind, scenario.app, workdir) as server:
                     check_response(server, scenario)
                     command = wrk_command(scenario, server.url(scenario), args.duration, args.connections,
@@ -453,7 +472,7 @@ def throughput(args, workdir, lua_path, say):
                               server_cpu_us=1e6 * server_cpu / max(result["requests"], 1),
                               server_cpu_percent=100.0 * server_cpu / result["elapsed_s"])
                 results.append(result)
-                say(f"run {run}/{args.runs} {name:<11} {kind:<8} {result['rps']:>10.0f} rps  "
+                say(f"run {run}/{args.runs} {name:<12} {kind:<16} {result['rps']:>10.0f} rps  "
                     f"p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms  "
                     f"server {result['server_cpu_us']:.1f} us/req {result['server_cpu_percent']:.0f}% CPU  "
                     f"wrk {result['wrk_cpu_percent']:.0f}% CPU")
@@ -614,7 +633,7 @@ def ratio(a, b):
 
 def throughput_table(summary, scenarios, servers):
     header = ["scenario", "server", "rps", "p50 ms", "p99 ms", "errors", "server CPU µs/req", "server CPU %",
-              "wrk CPU %", "rps corn/nginx", "rps corn/gunicorn", "p99 corn/nginx"]
+              "wrk CPU %", "rps corn/nginx", "rps corn/gunicorn (same worker kind)", "p99 corn/nginx"]
     rows = []
     for name in scenarios:
         for kind in servers:
@@ -622,8 +641,9 @@ def throughput_table(summary, scenarios, servers):
             if row is None:
                 continue
             ratios = ["", "", ""]
-            if kind == "corn":
-                nginx, gunicorn = summary.get((name, "nginx")), summary.get((name, "gunicorn"))
+            if kind in ("corn", "corn-gthread"):
+                nginx = summary.get((name, "nginx"))
+                gunicorn = summary.get((name, kind.replace("corn", "gunicorn")))
                 ratios = [ratio(row["rps"], nginx and nginx["rps"]),
                           ratio(row["rps"], gunicorn and gunicorn["rps"]),
                           ratio(row["p99_ms"], nginx and nginx["p99_ms"])]
@@ -678,10 +698,12 @@ def report(args, info, summary, idle_results, soak_results):
         "- versions: " + ", ".join(f"{name} {version}" for name, version in info["versions"].items()),
         f"- pinning: each server (its master and its one worker) on CPU {SERVER_CPU} "
         f"(`taskset -c {SERVER_CPU}`), wrk on CPU {CLIENT_CPU} (`{wrk_line}`)",
-        "- servers, each on 127.0.0.1 and a free port: corn `python3 -m corn -w 1 --log-level warning "
-        "--worker-connections 1000 perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 -k gevent "
-        "--worker-connections 1000 --log-level warning perf.apps:APP`, nginx `worker_processes 1`, "
-        "`access_log off` (perf/nginx.conf.template); APP is `hello`, `echo` or `big`",
+        "- servers, each on 127.0.0.1 and a free port: corn `python3 -m corn -w 1 -k gevent "
+        "--worker-connections 1000 --log-level warning perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 "
+        "-k gevent --worker-connections 1000 --log-level warning perf.apps:APP`, corn-gthread and "
+        f"gunicorn-gthread the same with `-k gthread --threads {THREADS}`, corn-base corn's gevent worker "
+        f"from {Server.baseline and os.path.basename(Server.baseline.rstrip('/'))!r}, nginx `worker_processes 1`, "
+        "`access_log off` (perf/nginx.conf.template); APP is `hello`, `echo`, `big` or `blocking`",
     ]
     if summary:
         out += [
@@ -727,9 +749,12 @@ def parse_args(argv):
                                                              "0 skips the throughput table [3]")
     parser.add_argument("--scenario", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS),
                         metavar="NAME", help=f"scenarios to run: {', '.join(SCENARIOS)} [all]")
-    parser.add_argument("--servers", default=",".join(SERVERS),
-                        help=f"comma-separated, in the order they take turns [{','.join(SERVERS)}]")
+    parser.add_argument("--servers", default=",".join(DEFAULT_SERVERS),
+                        help=f"comma-separated, in the order they take turns, of {', '.join(SERVERS)} "
+                             f"[{','.join(DEFAULT_SERVERS)}]")
     parser.add_argument("--json", metavar="FILE", help="write the raw results to FILE")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="a checkout of corn, built in place, that the corn-base server runs")
     parser.add_argument("--idle", type=int, nargs="?", const=10000, default=0, metavar="N",
                         help="also hold N idle keep-alive connections per server and report memory [10000]")
     parser.add_argument("--soak", type=int, default=0, metavar="N",
@@ -741,6 +766,11 @@ def parse_args(argv):
     unknown = [s for s in args.servers if s not in SERVERS]
     if unknown or not args.servers:
         parser.error(f"--servers: expected names from {', '.join(SERVERS)}, got {args.servers}")
+    if ("corn-base" in args.servers) != bool(args.baseline):
+        parser.error("--baseline DIR and the server corn-base go together")
+    if args.baseline and not os.path.isfile(os.path.join(args.baseline, "corn", "__init__.py")):
+        parser.error(f"--baseline: {args.baseline} is not a checkout of corn")
+    Server.baseline = os.path.abspath(args.baseline) if args.baseline else None
     if args.duration < 1 or args.connections < 1 or args.runs < 0 or args.idle < 0 or args.soak < 0:
         parser.error("--duration and --connections must be positive, --runs, --idle and --soak not negative")
     return args

@@ -4,6 +4,10 @@
 path, waits (with a generous deadline, never a fixed sleep) until the master logged the port it
 bound and every worker booted, and stops it with TERM at the end of the test (KILL after a bound).
 The subprocess imports the same corn package as the test process.
+
+A test that asks for the `worker_class` fixture runs once per worker class (WORKER_CLASSES), and
+`corn_server` then starts that class unless the test names one with `-k`. A test that cannot
+apply to some classes says which it is for, and why, with `@pytest.mark.workers(..., why=...)`.
 """
 
 import os
@@ -20,6 +24,8 @@ import pytest
 APPS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
 CORN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(corn.__file__)))
 DEADLINE = 60.0  # seconds: generous, for a loaded two-core machine
+WORKER_CLASSES = ("gevent", "gthread", "sync")
+WORKER_ARGS = {"gevent": ("-k", "gevent"), "gthread": ("-k", "gthread", "--threads", "4"), "sync": ("-k", "sync")}
 
 
 def wait_for(predicate, timeout=DEADLINE, interval=0.05, message="condition"):
@@ -149,12 +155,26 @@ class CornServer:
         return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
 
 
+@pytest.fixture(params=WORKER_CLASSES)
+def worker_class(request):
+    """Each worker class in turn; skipped where the test's `workers` mark leaves it out."""
+    marker = request.node.get_closest_marker("workers")
+    if marker is not None and request.param not in marker.args:
+        pytest.skip(f"not for the {request.param} worker: {marker.kwargs['why']}")
+    return request.param
+
+
 @pytest.fixture
-def corn_server(tmp_path):
+def corn_server(request, tmp_path):
     """Factory: `corn_server("hello:app", "-w", "2")` starts a server and waits for its workers."""
     servers = []
+    worker_args = ()
+    if "worker_class" in request.fixturenames:
+        worker_args = WORKER_ARGS[request.getfixturevalue("worker_class")]
 
     def start(app, *args, workers=None, env=None, wait=True):
+        if "-k" not in args:
+            args = worker_args + args
         server = CornServer(tmp_path, app, args, env)
         servers.append(server)
         server.start()

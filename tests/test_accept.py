@@ -1,11 +1,17 @@
-"""The gevent worker's accept loop: the worker_connections limit, accept(2) failing for want of
-descriptors, and a fresh start for every connection."""
+"""The accept loops of the gevent and gthread workers: the worker_connections limit, accept(2)
+failing for want of descriptors, and a fresh start for every connection."""
 
 import selectors
 import socket
 import time
 
+import pytest
 from conftest import DEADLINE, RawClient, wait_for
+
+pytestmark = [
+    pytest.mark.usefixtures("worker_class"),
+    pytest.mark.workers("gevent", "gthread", why="the sync worker takes one connection at a time"),
+]
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 

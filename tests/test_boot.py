@@ -61,7 +61,6 @@ def exited_on_its_own(server, pid):
     return f"Worker exiting (pid: {pid})" in log and f"Worker (pid:{pid}) was sent" not in log
 
 
-@pytest.mark.parametrize("worker_class", ["gevent", "sync"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGQUIT], ids=["TERM", "QUIT"])
 def test_signal_before_the_handlers_exist_is_acted_on(corn_server, tmp_path, worker_class, sig):
     record, once = tmp_path / "record", tmp_path / "once"

@@ -200,7 +200,7 @@ def test_help_lists_the_flags_without_failing(workdir):
         (["--proxy-protocol", "v3"], "(expected one of off, v1, v2, auto)"),
         (["--header-map", "keep"], "(expected one of drop, refuse, dangerous)"),
         (["--log-level", "loud"], "(expected one of debug, info, warning, error, critical)"),
-        (["-k", "gthread"], "(expected gevent, sync or a dotted path to a Worker class)"),
+        (["-k", "gthreads"], "(expected gevent, gthread, sync or a dotted path to a Worker class)"),
         (["--forwarded-allow-ips", "10.0.0.1/8"], "'10.0.0.1/8' is not an IP address or network"),
         (["--user", "no-such-user-here"], "(no such user; expected a user name or a numeric uid)"),
         (["--chdir", "/no/such/directory"], "(expected an existing directory)"),
@@ -266,15 +266,16 @@ def test_no_app_is_one_line(workdir):
 
 def test_warnings_are_printed_one_per_line(workdir):
     (workdir / "corn.conf.py").write_text("wokers = 2\ntolerate_dangerous_framing = True\n")
-    result = run_corn(["--print-config", "--threads", "4", "--protocol", "uwsgi", "app:app"], workdir)
+    result = run_corn(["--print-config", "-k", "gevent", "--threads", "4", "--protocol", "uwsgi", "app:app"],
+                      workdir)
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
         "corn: warning: ./corn.conf.py: unknown setting 'wokers'; did you mean 'workers'?",
         "corn: warning: tolerate_dangerous_framing in ./corn.conf.py was removed in gunicorn 23; "
         "corn always refuses ambiguous framing; ignored",
-        "corn: warning: threads = 4 has no effect: "
-        "corn workers run one thread each; gevent gives concurrency",
         "corn: warning: protocol = 'uwsgi' has no effect: corn does not speak the uWSGI protocol",
+        "corn: warning: threads = 4 has no effect: the gevent worker is not threaded "
+        "(use -k gthread, or worker_connections with gevent)",
     ]
 
 

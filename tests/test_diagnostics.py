@@ -41,17 +41,17 @@ def abort_report(log, pid):
     return m.group(1) if m else None
 
 
-@pytest.mark.parametrize("worker_class", ["gevent", "sync"])
 def test_hung_worker_logs_where_it_hung(corn_server, tmp_path, worker_class):
     record = tmp_path / "record"
     conf = tmp_path / "abort.conf.py"
     conf.write_text(ABORT_HOOK.format(record=str(record)))
-    server = corn_server("basic:app", "-w", "1", "-t", "2", "-k", worker_class, "-c", str(conf))
+    # gthread: a worker is hung when every one of its threads is stuck, here the only one
+    server = corn_server("basic:app", "-w", "1", "-t", "2", "-k", worker_class, "--threads", "1", "-c", str(conf))
     (hung,) = server.booted_workers()
     idle = server.connect()  # a second connection, parked in its own greenlet under gevent
     client = server.connect()
     try:
-        if worker_class == "gevent":
+        if worker_class != "sync":
             idle.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert idle.recv(65536).startswith(b"HTTP/1.1 200")
         client.sendall(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -64,7 +64,10 @@ def test_hung_worker_logs_where_it_hung(corn_server, tmp_path, worker_class):
         idle.close()
     assert f"WORKER TIMEOUT (pid:{hung})" in server.log()
     first_stack = report.split("\nGreenlet 2 of")[0].split("\nThread ")[0]
-    if worker_class == "gevent":
+    if worker_class == "gthread":
+        assert first_stack.startswith("Main thread (interrupted here):")  # its epoll wait
+        first_stack = report.split("\nThread corn-worker-1:\n")[1].split("\nThread ")[0]  # the thread that hung
+    elif worker_class == "gevent":
         assert first_stack.startswith("Greenlet 1 of ")
         assert "running (it did not yield; interrupted here)" in first_stack
         assert "Greenlet 2 of" in report  # the others: the hub, the main greenlet, the idle connection

@@ -7,6 +7,8 @@ import uuid
 import pytest
 from conftest import APPS_DIR, http_request
 
+pytestmark = pytest.mark.usefixtures("worker_class")
+
 
 def multipart(fields, files):
     boundary = uuid.uuid4().hex

@@ -1,4 +1,4 @@
-"""HTTP/1.1 over real sockets against a real corn server (gevent worker unless stated)."""
+"""HTTP/1.1 over real sockets against a real corn server, under every worker class."""
 
 import os
 import socket
@@ -7,6 +7,9 @@ import time
 
 import pytest
 from conftest import RawClient, http_request, wait_for
+
+pytestmark = pytest.mark.usefixtures("worker_class")
+KEEP_ALIVE = pytest.mark.workers("gevent", "gthread", why="the sync worker closes the connection after each response")
 
 
 @pytest.fixture
@@ -30,6 +33,7 @@ def test_post_body_is_echoed(server):
     assert resp.body == body
 
 
+@KEEP_ALIVE
 def test_keep_alive_serves_several_requests_on_one_connection(server):
     with server.connect() as sock:
         client = RawClient(sock)
@@ -41,6 +45,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(server):
             assert resp.header("connection") == "keep-alive"
 
 
+@KEEP_ALIVE
 def test_three_pipelined_requests_are_answered_in_order(server):
     with server.connect() as sock:
         client = RawClient(sock)
@@ -57,6 +62,7 @@ def test_three_pipelined_requests_are_answered_in_order(server):
         assert client.closed_by_peer()
 
 
+@KEEP_ALIVE
 def test_pipelined_large_responses_to_a_client_that_reads_late(server):
     """Each response is larger than the socket buffers and the client reads only after sending
     everything: heads and bodies go out in parts, after waits, and must arrive whole and in order."""
@@ -74,6 +80,7 @@ def test_pipelined_large_responses_to_a_client_that_reads_late(server):
     assert [resp.body == body for resp, body in zip(received, bodies)] == [True, True, True]
 
 
+@KEEP_ALIVE
 def test_many_pipelined_responses_to_a_small_receive_window(server):
     """Thousands of pipelined requests (6 MB) read back through a tiny receive window while they
     are still being sent: every response whole and in order."""
@@ -94,6 +101,7 @@ def test_many_pipelined_responses_to_a_small_receive_window(server):
     assert bodies == bodies_sent
 
 
+@KEEP_ALIVE
 def test_a_request_that_arrives_while_the_connection_is_busy_is_served(corn_server):
     """The next request comes in while the app is still answering the previous one: the readiness
     seen then must not be lost, or the connection would wait for bytes already there."""
@@ -125,6 +133,7 @@ def test_chunked_upload(server):
         assert resp.body == b"hello, world"
 
 
+@KEEP_ALIVE
 def test_chunked_upload_then_next_request_on_same_connection(server):
     with server.connect() as sock:
         client = RawClient(sock)
@@ -164,6 +173,7 @@ def test_request_line_too_long_is_414(server):
         assert client.closed_by_peer()
 
 
+@KEEP_ALIVE
 def test_head_has_no_body_and_keeps_the_length(server):
     with server.connect() as sock:
         client = RawClient(sock)
@@ -190,6 +200,7 @@ def test_http10_response_without_length_ends_at_close(server):
         assert resp.body == b"one,two,three"
 
 
+@KEEP_ALIVE
 def test_http10_closes_unless_keep_alive_is_asked_for(server):
     with server.connect() as sock:
         client = RawClient(sock)
@@ -233,6 +244,7 @@ def test_client_vanishing_mid_body_does_not_hurt_the_worker(server):
     assert resp.status == 200
 
 
+@KEEP_ALIVE
 def test_unread_body_is_drained_before_the_next_request(server):
     with server.connect() as sock:
         client = RawClient(sock)
@@ -252,6 +264,7 @@ def test_expect_100_continue_is_answered_when_the_app_reads(server):
         assert resp.body == b"data"
 
 
+@pytest.mark.workers("sync", why="it names the sync worker")
 def test_sync_worker_serves_and_closes(corn_server):
     server = corn_server("basic:app", "-k", "sync", "-w", "1")
     with server.connect() as sock:
@@ -263,7 +276,8 @@ def test_sync_worker_serves_and_closes(corn_server):
         assert client.closed_by_peer()
 
 
-def test_many_concurrent_connections_on_one_gevent_worker(server):
+@pytest.mark.workers("gevent", "gthread", why="the sync worker serves one connection at a time")
+def test_many_concurrent_connections_on_one_worker(server):
     socks = []
     try:
         for _ in range(50):
@@ -277,6 +291,7 @@ def test_many_concurrent_connections_on_one_gevent_worker(server):
     assert bodies == [b"slept"] * 50
 
 
+@KEEP_ALIVE
 def test_idle_keep_alive_connection_is_closed_after_keepalive_seconds(corn_server):
     server = corn_server("basic:app", "--keep-alive", "1")
     with server.connect() as sock:
@@ -295,6 +310,7 @@ def test_keep_alive_zero_closes_after_each_response(corn_server):
         assert client.closed_by_peer()
 
 
+@KEEP_ALIVE
 def test_busy_keep_alive_connection_outlives_the_keepalive_timeout(corn_server):
     """keepalive bounds the idle wait between requests, not the life of a busy connection."""
     server = corn_server("basic:app", "--keep-alive", "1")
@@ -320,6 +336,7 @@ def test_stalled_body_read_times_out_and_the_worker_serves_on(corn_server):
     assert http_request(server.port, "GET", "/").body == b"Hello, World!"
 
 
+@KEEP_ALIVE
 def test_idle_wait_after_a_slow_body_is_bounded_by_keepalive_not_timeout(corn_server):
     """The body wait ran under the long `timeout`; the idle wait after the response must still end
     after `keepalive` (60 s here is half of `timeout`)."""
@@ -333,6 +350,7 @@ def test_idle_wait_after_a_slow_body_is_bounded_by_keepalive_not_timeout(corn_se
         assert client.closed_by_peer(timeout=60)
 
 
+@KEEP_ALIVE
 def test_idle_wait_after_an_app_that_outlasts_keepalive_still_ends(corn_server):
     """The read timer can lapse while the app runs (it is not a read wait); the next idle wait
     must arm it again."""
@@ -346,6 +364,7 @@ def test_idle_wait_after_an_app_that_outlasts_keepalive_still_ends(corn_server):
         assert client.closed_by_peer(timeout=60)
 
 
+@KEEP_ALIVE
 def test_unread_body_after_expect_100_continue_closes_instead_of_waiting(server):
     """The app answered without reading: no 100 was sent, so the client may never send the body;
     the connection is closed rather than left waiting for it."""

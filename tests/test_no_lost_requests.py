@@ -18,6 +18,8 @@ import time
 import pytest
 from conftest import DEADLINE, RawClient, child_pids, pid_alive, wait_for
 
+pytestmark = pytest.mark.usefixtures("worker_class")
+
 REQUEST = b"GET /pid HTTP/1.1\r\nHost: load\r\n\r\n"  # the answer names the worker
 CLOSE_REQUEST = b"GET /pid HTTP/1.1\r\nHost: load\r\nConnection: close\r\n\r\n"
 KEEP_ALIVE_THREADS = 4
@@ -190,6 +192,7 @@ def test_usr2_then_quit_the_old_master(load_server):
     assert load.refused == 0
 
 
+@pytest.mark.workers("gevent", "gthread", why="it retires the worker its kept-alive clients are on")
 def test_ttou(corn_server):
     # One worker first, so that every kept-alive connection is on it; TTIN adds a second one,
     # and TTOU then retires the oldest: the one all those clients are on.

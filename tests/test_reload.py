@@ -43,7 +43,6 @@ def body(server):
     return http_request(server.port, "GET", "/").body
 
 
-@pytest.mark.parametrize("worker_class", ["gevent", "sync"])
 def test_changed_app_module_is_served_after_reload(corn_server, tmp_path, worker_class):
     module = tmp_path / "reload_app.py"
     module.write_text(APP.format(body=b"version one"))

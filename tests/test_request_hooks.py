@@ -2,7 +2,10 @@
 
 import json
 
+import pytest
 from conftest import http_request, wait_for
+
+pytestmark = pytest.mark.usefixtures("worker_class")
 
 CONFIG = '''
 import json, os

@@ -208,7 +208,7 @@ STRICTER = [
     ("bind", "::1"),  # gunicorn fails later, at bind time
     ("bind", "host:port"),
     ("raw_env", "NOEQUALS"),  # gunicorn fails later, in the worker
-    ("worker_class", "gthread"),  # no such worker in corn
+    ("worker_class", "gthreads"),  # no such worker: gunicorn fails when the arbiter starts
 ]
 
 
@@ -237,7 +237,7 @@ def test_umask_reads_a_leading_zero_as_octal():
         ("user", "no-such-user-here", "no such user; expected a user name or a numeric uid"),
         ("bind", "::1", "IPv6 addresses need brackets"),
         ("forwarded_allow_ips", "10.0.0.1/8", "'10.0.0.1/8' is not an IP address or network"),
-        ("worker_class", "gthread", "expected gevent, sync or a dotted path to a Worker class"),
+        ("worker_class", "gthreads", "expected gevent, gthread, sync or a dotted path to a Worker class"),
     ],
 )
 def test_errors_are_one_line_saying_what_is_allowed(name, raw, expected):
@@ -376,7 +376,6 @@ def test_defaults_give_no_warnings():
 @pytest.mark.parametrize(
     "name, value",
     [
-        ("threads", 4),
         ("http_parser", "fast"),
         ("protocol", "uwsgi"),
         ("uwsgi_allow_ips", "*"),
@@ -425,9 +424,32 @@ def test_values_corn_implements_do_not_warn(name, value):
 
 def test_setting_back_to_the_default_clears_the_warning():
     cfg = Config(environ={})
-    cfg.set("threads", 8)
-    cfg.set("threads", 1)
+    cfg.set("spew", True)
+    cfg.set("spew", False)
     assert cfg.warnings == []
+
+
+@pytest.mark.parametrize(
+    "worker_class, threads, chosen, warns",
+    [
+        (None, 1, "gevent", False),
+        (None, 4, "gthread", False),  # as gunicorn: more threads make the default threaded
+        ("sync", 4, "gthread", False),
+        ("sync", 1, "sync", False),
+        ("gthread", 1, "gthread", False),
+        ("gevent", 4, "gevent", True),  # named: kept, and the threads are said to do nothing
+    ],
+)
+def test_threads_choose_the_worker_class_as_in_gunicorn(worker_class, threads, chosen, warns):
+    cfg = Config(environ={})
+    if worker_class is not None:
+        cfg.set("worker_class", worker_class)
+    cfg.set("threads", threads)
+    assert cfg.worker_class_str == chosen
+    assert cfg.worker_class.__module__ == f"corn.workers.{'ggevent' if chosen == 'gevent' else chosen}"
+    expected = [f"threads = {threads} has no effect: the gevent worker is not threaded "
+                "(use -k gthread, or worker_connections with gevent)"] if warns else []
+    assert cfg.warnings == expected
 
 
 def test_removed_settings_are_accepted_with_a_warning():

@@ -4,6 +4,8 @@ connection closed, and the application never called (not for the smuggled reques
 import pytest
 from conftest import RawClient
 
+pytestmark = pytest.mark.usefixtures("worker_class")
+
 SMUGGLING = {
     "cl_te": (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
               b"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n", 400),

@@ -17,12 +17,11 @@ import textwrap
 from types import SimpleNamespace
 
 import pytest
-from conftest import DEADLINE, RawClient, pid_alive, wait_for
+from conftest import DEADLINE, WORKER_ARGS, RawClient, pid_alive, wait_for
 
 from corn import tls
 from corn.config import Config
 
-WORKERS = ("gevent", "sync")
 REQUEST = b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
@@ -62,16 +61,11 @@ def certs(tmp_path_factory):
 # --- servers and clients ---------------------------------------------------------------------
 
 
-@pytest.fixture(params=WORKERS)
-def worker_class(request):
-    return request.param
-
-
 def start_tls(corn_server, certs, worker_class, *args, workers=1, wait=True, cert=None):
     """corn over TLS (with the server certificate unless `cert` is given); waits until it listens
     on https and its workers booted."""
     certfile, keyfile = cert or certs.server
-    server = corn_server("basic:app", "-k", worker_class, "-w", str(workers),
+    server = corn_server("basic:app", *WORKER_ARGS[worker_class], "-w", str(workers),
                          "--certfile", certfile, "--keyfile", keyfile, *args, wait=False)
     if wait:
         wait_https_ready(server, workers)

@@ -24,6 +24,7 @@ passed; responses say `Connection: close` from then on. QUIT/INT: the same, for 
 seconds at most. SIGABRT (the master's timeout) logs every thread's stack.
 """
 
+import contextvars
 import errno
 import heapq
 import itertools
@@ -58,11 +59,11 @@ class ThreadWorker(Worker):
         self.threads = max(1, self.cfg.threads)
         self.epoll = select.epoll()
         self.listeners = {}  # fd -> (listening socket, its handler)
-        self.parked = {}  # fd -> (handler, Connection) waiting to be readable
+        self.parked = {}  # fd -> (handler, Connection, its Context) waiting to be readable
         self.deadlines = []  # heap of (wait_until, sequence, fd, Connection)
         self.deadlines_lock = threading.Lock()
         self.sequence = itertools.count()
-        self.tasks = queue.SimpleQueue()  # (handler, Connection, expired), or None: a thread ends
+        self.tasks = queue.SimpleQueue()  # (handler, Connection, Context, expired), or None: a thread ends
         self.accepted = 0  # counted by the main thread
         self.closed_count = 0  # counted by the pool threads, under count_lock
         self.count_lock = threading.Lock()
@@ -143,7 +144,7 @@ class ThreadWorker(Worker):
             else:
                 entry = self.parked.pop(fd, None)
                 if entry is not None:
-                    self.tasks.put((entry[0], entry[1], False))
+                    self.tasks.put((*entry, False))
         self.expire(time.monotonic())
         if not self.alive and self.listeners:
             self.close_listeners()
@@ -203,7 +204,8 @@ class ThreadWorker(Worker):
                 if sock is None:
                     self.connection_closed()
                     continue
-            self.park(handler, handler.open(sock, addr))
+            # each connection runs in a context of its own, as it would in a greenlet of its own
+            self.park(handler, handler.open(sock, addr), contextvars.Context())
 
     def close_listeners(self):
         """Serve what is already queued on the listeners, then close them (once every process
@@ -221,11 +223,11 @@ class ThreadWorker(Worker):
 
     # --- parked connections --------------------------------------------------------------
 
-    def park(self, handler, conn):
+    def park(self, handler, conn, context):
         """Watch `conn` until it is readable or its wait_until passes (any thread may park)."""
         fd = conn.fileno()
         deadline = conn.wait_until
-        self.parked[fd] = (handler, conn)
+        self.parked[fd] = (handler, conn, context)
         if deadline > 0:
             with self.deadlines_lock:
                 heapq.heappush(self.deadlines, (deadline, next(self.sequence), fd, conn))
@@ -249,7 +251,7 @@ class ThreadWorker(Worker):
                 self.epoll.modify(fd, 0)
             except OSError:
                 pass
-            self.tasks.put((entry[0], conn, True))
+            self.tasks.put((*entry, True))
 
     def connection_closed(self):
         with self.count_lock:
@@ -266,16 +268,16 @@ class ThreadWorker(Worker):
             task = tasks.get()
             if task is None:
                 return
-            handler, conn, expired = task
+            handler, conn, context, expired = task
             busy_since[number] = time.monotonic()
             try:
-                verdict = handler.resume(conn, expired)
+                verdict = context.run(handler.resume, conn, expired)
             except Exception:
                 self.log.exception("Error serving a connection")
                 verdict = 0
             busy_since[number] = 0.0
             if verdict == PARKED:
-                self.park(handler, conn)
+                self.park(handler, conn, context)
             else:
                 self.connection_closed()
 

@@ -4,6 +4,9 @@ For CPU-bound apps, as gunicorn's `-k sync`: the worker accepts, serves one requ
 connection (keep-alive would let one client hold the whole process), and touches the heartbeat
 between connections at a bounded rate. A request that runs longer than `timeout` stops the
 heartbeat, and the master replaces the worker.
+
+When it stops (TERM, max_requests), the worker serves the connections already queued on its
+listeners, then closes them, so that no connection the kernel accepted is reset.
 """
 
 import errno
@@ -11,6 +14,8 @@ import select
 import socket
 
 from corn.workers.base import Worker
+
+BACKLOG_SWEEP_LIMIT = 1024  # queued connections served, at most, after the worker was told to stop
 
 
 class SyncWorker(Worker):
@@ -36,21 +41,30 @@ class SyncWorker(Worker):
             except InterruptedError:
                 continue
             for sock, handler in listeners:
-                if sock not in ready or not self.alive:
-                    continue
-                try:
-                    client, addr = sock.accept()
-                except (BlockingIOError, InterruptedError):
-                    continue
-                except OSError as exc:
-                    if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
-                        continue
-                    raise
-                if client.family != socket.AF_UNIX:
-                    client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                if self.tls is not None:
-                    client = self.tls.wrap(client, addr)  # None: the handshake failed, already closed
-                    if client is None:
-                        continue
-                handler.handle(client, addr)
-                self.notify()
+                if sock in ready and self.alive:
+                    self.serve_one(sock, handler)
+        for sock, handler in listeners:
+            for _ in range(BACKLOG_SWEEP_LIMIT):
+                if not self.serve_one(sock, handler):
+                    break
+            sock.close()
+
+    def serve_one(self, sock, handler):
+        """Accept one connection and serve it; False when none was waiting."""
+        try:
+            client, addr = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
+                return True
+            raise
+        if client.family != socket.AF_UNIX:
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.tls is not None:
+            client = self.tls.wrap(client, addr)  # None: the handshake failed, already closed
+            if client is None:
+                return True
+        handler.handle(client, addr)
+        self.notify()
+        return True

@@ -3,6 +3,8 @@
 /            200 "Hello, World!"
 /echo        the request body back, read with wsgi.input.read()
 /sleep?s=N   sleeps N seconds (cooperatively under gevent), then answers
+/csleep?s=N  sleeps N seconds in C (libc usleep through ctypes: gevent cannot make it yield;
+             threads run meanwhile), then answers with its thread's name
 /pid         the worker's pid
 /hang        blocks the whole process (the heartbeat stops), for timeout tests
 /environ     the environ's str values as "KEY=VALUE" lines
@@ -10,7 +12,9 @@
 /raise       raises before start_response
 """
 
+import ctypes
 import os
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -23,6 +27,10 @@ def app(environ, start_response):
         seconds = float(parse_qs(environ["QUERY_STRING"]).get("s", ["1"])[0])
         time.sleep(seconds)
         body = b"slept"
+    elif path == "/csleep":
+        seconds = float(parse_qs(environ["QUERY_STRING"]).get("s", ["1"])[0])
+        ctypes.CDLL(None).usleep(int(seconds * 1e6))
+        body = threading.current_thread().name.encode()
     elif path == "/pid":
         body = str(os.getpid()).encode()
     elif path == "/hang":

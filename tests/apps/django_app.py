@@ -1,6 +1,10 @@
-"""A real Django project in one file: a view, a POST, a form upload, a streamed response."""
+"""A real Django project in one file: a view, a POST, a form upload, a streamed response, and a
+view that blocks in C as a database driver would (/blocking: it reports the most requests it saw
+inside it at once)."""
 
+import ctypes
 import os
+import threading
 
 from django.conf import settings
 
@@ -35,6 +39,24 @@ def upload(request):
     return JsonResponse({"name": f.name, "size": len(f.read())})
 
 
+blocking_lock = threading.Lock()
+blocking_now = 0
+blocking_most = 0
+
+
+def blocking(request):
+    global blocking_now, blocking_most
+    with blocking_lock:
+        blocking_now += 1
+        blocking_most = max(blocking_most, blocking_now)
+    try:
+        ctypes.CDLL(None).usleep(1500000)
+    finally:
+        with blocking_lock:
+            blocking_now -= 1
+    return JsonResponse({"most_at_once": blocking_most})
+
+
 def stream(request):
     return StreamingHttpResponse((f"part {i}\n" for i in range(4)), content_type="text/plain")
 
@@ -45,6 +67,7 @@ def download(request):
 
 urlpatterns = [
     path("", index), path("post", post), path("upload", upload), path("stream", stream), path("download", download),
+    path("blocking", blocking),
 ]
 
 application = get_wsgi_application()
