@@ -83,7 +83,7 @@ cdef class RequestParser:
     cdef object _framing_error        # first framing error, raised once the head is complete
     cdef bint _chunked
     cdef bint _must_close             # a compressing transfer coding was named
-    cdef int _connection              # first Connection field: 0 none, 1 close, 2 keep-alive, 3 other
+    cdef unsigned int _connection     # options named by the Connection fields: CONN_CLOSE | CONN_KEEP_ALIVE
 
     # --- per request: the result ------------------------------------------------------------
     cdef readonly str method

@@ -202,6 +202,57 @@ def test_http10_closes_unless_keep_alive_is_asked_for(server):
         assert client.closed_by_peer()
 
 
+# Whole, or one byte per send, or in pieces that split the field names and values.
+PIECES = {"whole": None, "bytes": 1, "pieces": 7}
+
+
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("fields", [
+    b"Connection: foo, close\r\n",
+    b"Connection: close, foo\r\n",
+    b"Connection: ,foo ,\tCLOSE ,\r\n",
+    b"Connection: upgrade\r\nConnection: close\r\n",
+], ids=["last", "first", "ows-case", "second-field"])
+def test_close_anywhere_in_the_connection_list_closes(server, fields, pieces):
+    """RFC 9110 7.6.1: the response says close, the connection ends, and a request pipelined
+    behind it is not served."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\nGET /pid HTTP/1.1\r\nHost: x\r\n\r\n",
+                    PIECES[pieces])
+        resp = client.read_response()
+        assert resp.body == b"Hello, World!"
+        assert resp.header("connection") == "close"
+        assert client.closed_by_peer()
+
+
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("fields", [
+    b"Connection: Upgrade, keep-alive\r\n",
+    b"Connection: foo\r\nConnection: Keep-Alive\r\n",
+], ids=["list", "second-field"])
+def test_keep_alive_anywhere_in_the_connection_list_keeps_http10(server, fields, pieces):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.0\r\n" + fields + b"\r\n", PIECES[pieces])
+        resp = client.read_response()
+        assert resp.header("connection") == "keep-alive"
+        client.send(b"GET /pid HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", PIECES[pieces])
+        resp = client.read_response()
+        assert resp.body.isdigit()
+        assert resp.header("connection") == "close"
+        assert client.closed_by_peer()
+
+
+def test_a_token_that_only_holds_close_keeps_the_connection(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: closed, x-close\r\n\r\n")
+        assert client.read_response().header("connection") == "keep-alive"
+        client.send(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().body.isdigit()
+
+
 def test_app_exception_gives_500_without_traceback_and_is_logged(server):
     resp = http_request(server.port, "GET", "/raise")
     assert resp.status == 500

@@ -22,7 +22,19 @@ from parser_corpus import load_cases, run  # noqa: E402
 CASES = load_cases()
 UNTRUSTED_PEER = ("192.0.2.10", 40000)  # in neither allow list by default
 
+CONNECTION_LIST = (
+    "gunicorn reads only the first Connection field and only a value that is exactly close or "
+    "keep-alive; corn reads every field as one list of options (RFC 9110 7.6.1), so close anywhere "
+    "ends the connection and keep-alive anywhere keeps an HTTP/1.0 one."
+)
+
 DIVERGENCES = {
+    "valid/hd_connection_list_close": CONNECTION_LIST,
+    "valid/hd_connection_list_close_first": CONNECTION_LIST,
+    "valid/hd_connection_list_ows_case": CONNECTION_LIST,
+    "valid/hd_connection_second_field_close": CONNECTION_LIST,
+    "valid/hd_connection_keep_alive_second_field_http10": CONNECTION_LIST,
+    "valid/hd_connection_list_http10": CONNECTION_LIST,
     "invalid/rl_version_12": (
         "gunicorn accepts any HTTP/1.x; corn accepts 1.0 and 1.1 only unless "
         "permit_unconventional_http_version, so it never answers with a status line it does not speak."
