@@ -92,7 +92,7 @@ cdef class RequestParser:
     cdef readonly str query
     cdef readonly str fragment
     cdef readonly int version_major
-    cdef readonly int version_minor
+    cdef readonly int version_minor   # HTTP/1.2 to HTTP/1.9 are served as, and say, 1.1
     cdef readonly list headers        # [(NAME upper-cased str, value str latin-1)], arrival order
     cdef readonly int body_kind       # BodyKind
     cdef readonly long long content_length

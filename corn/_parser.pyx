@@ -906,7 +906,11 @@ cdef class RequestParser:
             raise InvalidHTTPVersion(_latin1(v, vlen))
         major = v[5] - 48
         minor = v[7] - 48
-        if (major != 1 or minor > 1) and not self.permit_unconventional_http_version:
+        if major == 1 and minor > 1:
+            # RFC 9110 2.5, 6.2: a later HTTP/1 minor version is served as HTTP/1.1, the highest
+            # this server speaks; version_minor says 1 from here on (status line, SERVER_PROTOCOL)
+            minor = 1
+        elif major != 1 and not self.permit_unconventional_http_version:
             raise InvalidHTTPVersion((major, minor))
         self.version_major = major
         self.version_minor = minor

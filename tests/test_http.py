@@ -253,6 +253,35 @@ def test_a_token_that_only_holds_close_keeps_the_connection(server):
         assert client.read_response().body.isdigit()
 
 
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("version", [b"1.2", b"1.9"])
+def test_later_http1_minor_versions_are_served_as_http11(server, version, pieces):
+    """RFC 9110 2.5 and 6.2: the status line, SERVER_PROTOCOL, the default keep-alive and the
+    chunked response all say HTTP/1.1."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /environ HTTP/" + version + b"\r\nHost: x\r\n\r\n", PIECES[pieces])
+        resp = client.read_response()
+        assert (resp.version, resp.status) == ("HTTP/1.1", 200)
+        assert resp.header("connection") == "keep-alive"
+        assert "SERVER_PROTOCOL=HTTP/1.1" in resp.body.decode("latin-1").splitlines()
+        client.send(b"GET /chunks HTTP/" + version + b"\r\nHost: x\r\n\r\n", PIECES[pieces])
+        resp = client.read_response()
+        assert resp.version == "HTTP/1.1"
+        assert resp.header("transfer-encoding") == "chunked"
+        assert resp.body == b"one,two,three"
+
+
+@pytest.mark.parametrize("version", [b"2.0", b"3.0", b"0.9", b"1.10"])
+def test_other_http_versions_are_refused(server, version):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/" + version + b"\r\nHost: x\r\n\r\n")
+        resp = client.read_response()
+        assert resp.status == 400
+        assert client.closed_by_peer()
+
+
 def test_app_exception_gives_500_without_traceback_and_is_logged(server):
     resp = http_request(server.port, "GET", "/raise")
     assert resp.status == 500
