@@ -48,6 +48,7 @@ from corn.hook_request import HookRequest
 from corn.filewrapper import FileWrapper
 from corn.http_errors import (
     ConfigurationProblem, HTTPParseError, LimitRequestHeaders, NoMoreData, RequestHeadTimeout, error_response,
+    internal_error_response,
 )
 from corn.sendfile import send_file
 
@@ -199,11 +200,6 @@ cdef str DATE_LINE = "\r\nDate: "
 cdef str KEEP_ALIVE_LINE = "\r\nConnection: keep-alive\r\n"
 cdef str CLOSE_LINE = "\r\nConnection: close\r\n"
 cdef str CHUNKED_LINE = "Transfer-Encoding: chunked\r\n"
-cdef bytes INTERNAL_ERROR = (
-    b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Type: text/html\r\n"
-    b"Content-Length: 141\r\n\r\n<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n"
-    b"  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
-)
 
 # Response headers an application may not set: they describe this connection, which the server
 # owns (RFC 9110 section 7.6.1), or they are the server's own (Server, Date).
@@ -1296,7 +1292,7 @@ cdef class ConnectionHandler:
             self.log.exception("Error handling request %s", parser.uri)
             conn.must_close = True
             if not resp.headers_sent:
-                conn.send(INTERNAL_ERROR)
+                conn.send(internal_error_response(http_date()))
                 resp.status = "500 Internal Server Error"
                 resp.status_code = 500
                 resp.headers = []
@@ -1394,5 +1390,5 @@ cdef class ConnectionHandler:
         """The one place a refused request is answered: its status, then close."""
         self.log.warning("Invalid request from ip=%s: %s", conn.remote_addr or "unix", exc)
         conn.must_close = True
-        conn.send(error_response(exc))
+        conn.send(error_response(exc, http_date()))
         return 0

@@ -5,11 +5,17 @@ Each class has `status_code` and `reason`; `error_response()` is the one functio
 of them into the bytes sent back, after which the connection is always closed. A client that
 goes away (`NoMoreData`) is not an HTTP error: the handler closes quietly.
 
+Error responses carry the Server and Date fields every corn response carries (RFC 9110 6.6.1: a
+server with a clock sends Date on 4xx); the caller passes the Date value it keeps, formatted at
+most once a second. gunicorn sends neither.
+
 Where gunicorn answers with an odd status (501 "Bad Request", 500 for a bad PROXY v2 header,
 500 "Bad Request" for a path outside SCRIPT_NAME) corn sends the correct one.
 """
 
 from html import escape
+
+from corn import SERVER
 
 
 class NoMoreData(OSError):
@@ -142,15 +148,25 @@ class RequestHeadTimeout(HTTPParseError):
         super().__init__(f"Request head not received within {seconds:g}s")
 
 
-def error_response(exc):
-    """The complete response for a refused request: status, close, and a small HTML page."""
-    reason = exc.reason
+def error_response(exc, date):
+    """The complete response for a refused request: status, Server, Date (the value given), close,
+    and a small HTML page."""
+    return _error_page(exc.status_code, exc.reason, escape(str(exc)), date)
+
+
+def internal_error_response(date):
+    """The 500 sent when the application fails before its response has begun: nothing of the
+    failure is shown (it is in the error log)."""
+    return _error_page(500, "Internal Server Error", "", date)
+
+
+def _error_page(status_code, reason, message, date):
     body = (
         f"<html>\n  <head>\n    <title>{reason}</title>\n  </head>\n"
-        f"  <body>\n    <h1><p>{reason}</p></h1>\n    {escape(str(exc))}\n  </body>\n</html>\n"
+        f"  <body>\n    <h1><p>{reason}</p></h1>\n    {message}\n  </body>\n</html>\n"
     ).encode("latin-1", "replace")
     head = (
-        f"HTTP/1.1 {exc.status_code} {reason}\r\nConnection: close\r\n"
+        f"HTTP/1.1 {status_code} {reason}\r\nServer: {SERVER}\r\nDate: {date}\r\nConnection: close\r\n"
         f"Content-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode("latin-1")
     return head + body

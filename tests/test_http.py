@@ -1,6 +1,7 @@
 """HTTP/1.1 over real sockets against a real corn server (gevent worker unless stated)."""
 
 import os
+import re
 import socket
 import threading
 import time
@@ -280,6 +281,45 @@ def test_other_http_versions_are_refused(server, version):
         resp = client.read_response()
         assert resp.status == 400
         assert client.closed_by_peer()
+
+
+IMF_FIXDATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                         r"\d{4} \d\d:\d\d:\d\d GMT")
+
+ERROR_REQUESTS = {
+    400: b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: value\r\n\r\n",
+    414: b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    431: b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"b" * 9000 + b"\r\n\r\n",
+    501: b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n",
+    500: b"GET /raise HTTP/1.1\r\nHost: x\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("status", sorted(ERROR_REQUESTS))
+def test_error_responses_carry_date_and_server(server, status, pieces):
+    """RFC 9110 6.6.1: Date on every 4xx (and corn sends it on 5xx too), like any other response."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(ERROR_REQUESTS[status], None if status in (414, 431) else PIECES[pieces])
+        resp = client.read_response()
+        assert resp.status == status
+        assert IMF_FIXDATE.fullmatch(resp.header("date", ""))
+        assert resp.header("server") == "corn"
+        assert resp.header("connection") == "close"
+        assert int(resp.header("content-length")) == len(resp.body)
+        assert client.closed_by_peer()
+
+
+def test_timeout_response_carries_date_and_server(corn_server):
+    server = corn_server("basic:app", "--header-timeout", "1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        resp = client.read_response()
+        assert resp.status == 408
+        assert IMF_FIXDATE.fullmatch(resp.header("date", ""))
+        assert resp.header("server") == "corn"
 
 
 def test_app_exception_gives_500_without_traceback_and_is_logged(server):

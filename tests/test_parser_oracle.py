@@ -165,4 +165,4 @@ def test_quirky_statuses_are_fixed(name):
     (code, reason), _ = STATUS_DIVERGENCES[name]
     cls = getattr(http_errors, name)
     assert (cls.status_code, cls.reason) == (code, reason)
-    assert http_errors.error_response(cls("x")).startswith(f"HTTP/1.1 {code} {reason}\r\n".encode())
+    assert http_errors.error_response(cls("x"), "Sun, 06 Nov 1994 08:49:37 GMT").startswith(f"HTTP/1.1 {code} {reason}\r\n".encode())
