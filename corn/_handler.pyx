@@ -922,8 +922,8 @@ cdef class Response:
     cdef Py_ssize_t _head_size(self) except -1:
         """Decides the framing of the body; returns the size of the status line and headers."""
         cdef Py_ssize_t size
-        if self.keep_alive and not self.worker.alive:
-            self.keep_alive = False  # the worker is stopping: say so before the client sends more
+        if self.keep_alive and (self.conn.must_close or not self.worker.alive):
+            self.keep_alive = False  # closing after this response, or the worker is stopping: say so
         self.chunked = False
         if self.length < 0 and not self.no_body:
             if self.version == "HTTP/1.1":
@@ -986,9 +986,9 @@ cdef class Response:
         if self.no_body:
             n = 0
         elif self.length >= 0 and self.sent + n > self.length:
+            # cut at the app's Content-Length: the framing stays whole, so the connection may too
             n = <Py_ssize_t>(self.length - self.sent)
             data = data[:n]
-            self.conn.must_close = True
             self.overflow = True
         if not self.headers_sent:
             if n == 0:
@@ -1048,6 +1048,8 @@ cdef class Response:
             if self.length < 0 and not self.no_body:
                 self.length = 0
                 self.headers.append(("Content-Length", "0"))
+            elif self.length > 0 and not self.no_body:
+                self.keep_alive = False  # a body was promised and none was written: we will close
             self.conn.send(self._head())
         elif self.chunked:
             self.conn.send(LAST_CHUNK)
@@ -1273,7 +1275,7 @@ cdef class ConnectionHandler:
                     for data in result:
                         resp._write(data)
                 resp.finish()
-                if conn.must_close:
+                if conn.must_close or resp.overflow:
                     self._log_length_mismatch(parser, resp)
             finally:
                 if type(result) is not list:
@@ -1380,7 +1382,7 @@ cdef class ConnectionHandler:
     cdef int _log_length_mismatch(self, RequestParser parser, Response resp) except -1:
         if resp.overflow:
             self.log.warning("%s %s: the application sent more than its Content-Length (%d); "
-                             "the excess was dropped and the connection closed", parser.method, parser.uri, resp.length)
+                             "the excess was dropped", parser.method, parser.uri, resp.length)
         elif 0 <= resp.sent < resp.length and not resp.no_body:
             self.log.warning("%s %s: the application sent %d of its Content-Length %d bytes; "
                              "the connection was closed", parser.method, parser.uri, resp.sent, resp.length)

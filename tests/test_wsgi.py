@@ -74,14 +74,55 @@ def test_file_wrapper_without_a_descriptor_is_iterated(server):
     assert resp.body == b"in memory " * 1000
 
 
-def test_more_than_content_length_is_cut_and_the_connection_closed(server):
+@pytest.mark.parametrize("path", ["/too-long", "/too-long-parts", "/too-long-write", "/too-long-file"])
+def test_more_than_content_length_is_cut_and_the_connection_kept(server, path):
+    """The body is cut at the app's Content-Length, so the framing on the wire is whole and the
+    connection serves the next request (the sync worker closes after every response anyway)."""
     with server.connect() as sock:
         client = RawClient(sock)
-        client.send(b"GET /too-long HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         resp = client.read_response()
-        assert resp.body == b"12345"
+        assert resp.body == (b'"""Ro' if path == "/too-long-file" else b"12345")  # the file's first bytes
+        if server.worker_class == "sync":
+            assert resp.header("connection") == "close"
+            assert client.closed_by_peer()
+        else:
+            assert resp.header("connection") == "keep-alive"
+            client.send(b"GET /too-long HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            resp = client.read_response()
+            assert resp.body == b"12345"
+            assert resp.header("connection") == "close"
+            assert client.closed_by_peer()
+    if path != "/too-long-file":
+        wait_for(lambda: f"GET {path}: the application sent more than its Content-Length (5); the excess was dropped"
+                 in server.log(), message="the overflow warning")
+
+
+def test_a_promised_body_never_written_is_announced_as_close(server):
+    """The app declared a length and wrote nothing: corn must close (the client waits for bytes
+    that will not come), and its head says so."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /length-without-body HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = read_until_close(sock)
+    head = data.split(b"\r\n\r\n", 1)[0].lower().split(b"\r\n")
+    assert b"content-length: 10" in head
+    assert b"connection: close" in head
+    assert data.endswith(b"\r\n\r\n")
+    wait_for(lambda: "sent 0 of its Content-Length 10" in server.log(), message="the short-body warning")
+
+
+def test_a_response_after_the_client_stopped_mid_body_says_close(server):
+    """The app caught the error of a body cut short and answered: the connection cannot be reused
+    (the rest of the body never came), and the head says so."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"POST /read-tolerant HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        sock.shutdown(socket.SHUT_WR)
+        resp = client.read_response()
+        assert resp.body == b"the body did not arrive whole"
+        assert resp.header("connection") == "close"
         assert client.closed_by_peer()
-    wait_for(lambda: "more than its Content-Length" in server.log(), message="the overflow warning")
 
 
 def test_less_than_content_length_closes_the_connection(server):
