@@ -1389,8 +1389,10 @@ cdef class ConnectionHandler:
         return 0
 
     cdef int _refuse(self, Connection conn, exc) except -1:
-        """The one place a refused request is answered: its status, then close."""
+        """The one place a refused request is answered: its status (unless the error says the
+        peer gets none), then close."""
         self.log.warning("Invalid request from ip=%s: %s", conn.remote_addr or "unix", exc)
         conn.must_close = True
-        conn.send(error_response(exc, http_date()))
+        if exc.respond:
+            conn.send(error_response(exc, http_date()))
         return 0

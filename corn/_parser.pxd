@@ -45,7 +45,8 @@ cdef class RequestParser:
     cdef readonly int header_map                      # HeaderMap
     cdef object forwarder_headers                     # frozenset of names (as configured), or None for '*'
     cdef object secure_scheme_headers                 # dict: NAME (as configured) -> value meaning https
-    cdef readonly int proxy_protocol                  # 0 off, 1 v1, 2 v2, 3 auto
+    cdef readonly int proxy_protocol                  # 0 off, 1 v1, 2 v2, 3 auto; when on, every
+                                                      # connection must open with a PROXY header
     cdef bint _scheme_any                             # secure_scheme_headers is not empty
     cdef unsigned long long _scheme_known             # bit i: known header name i is a scheme header
 

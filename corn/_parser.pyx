@@ -42,6 +42,7 @@ from corn.http_errors import (
     InvalidSchemeHeaders,
     LimitRequestHeaders,
     LimitRequestLine,
+    MissingProxyHeader,
     NoMoreData,
     ObsoleteFolding,
     UnsupportedTransferCoding,
@@ -773,7 +774,8 @@ cdef class RequestParser:
     # --- PROXY protocol (before the first request of a connection) -----------------------------
 
     cdef int _scan_proxy(self, const unsigned char* p, Py_ssize_t n) except -2:
-        """Detect and read a PROXY protocol header at p[0:]; -1 when more bytes are needed."""
+        """Read the PROXY protocol header that must open the connection at p[0:]; -1 when more
+        bytes are needed. Anything else is refused at the first byte that cannot start one."""
         cdef int mode = self.proxy_protocol
         cdef Py_ssize_t m
         if mode == PROXY_V2 or mode == PROXY_AUTO:
@@ -792,8 +794,8 @@ cdef class RequestParser:
                 if not self.proxy_allowed:
                     raise ForbiddenProxyRequest(self.peer_host)
                 return self._parse_proxy_v1(p, n)
-        self._state = ST_LEADING
-        return 0
+        raise MissingProxyHeader("v1" if mode == PROXY_V1 else "v2" if mode == PROXY_V2 else "v1 or v2",
+                                 <bytes>p[:n if n < 16 else 16])
 
     cdef int _parse_proxy_v1(self, const unsigned char* p, Py_ssize_t n) except -2:
         cdef Py_ssize_t scan = n if n < PROXY_V1_MAX + 2 else PROXY_V1_MAX + 2

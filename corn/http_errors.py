@@ -25,6 +25,7 @@ class NoMoreData(OSError):
 class HTTPParseError(Exception):
     status_code = 400
     reason = "Bad Request"
+    respond = True  # False: the connection is closed without a response
 
 
 class InvalidRequestLine(HTTPParseError):
@@ -123,6 +124,18 @@ class ForbiddenProxyRequest(HTTPParseError):
 
     def __init__(self, host):
         super().__init__(f"Proxy request from {host!r} not allowed")
+
+
+class MissingProxyHeader(HTTPParseError):
+    """The PROXY protocol is on and the connection did not open with a PROXY header (of a version
+    the setting names). The peer is not the proxy, or the proxy is not configured to send one, so
+    it gets no answer: the connection is closed, as nginx and HAProxy do. gunicorn serves it as a
+    direct client."""
+
+    respond = False
+
+    def __init__(self, versions, start):
+        super().__init__(f"Connection did not begin with a PROXY protocol {versions} header: {start!r}")
 
 
 class InvalidSchemeHeaders(HTTPParseError):

@@ -33,7 +33,20 @@ LATER_HTTP1 = (
     "HTTP/1.x); corn serves them as HTTP/1.1, the highest minor version it speaks (RFC 9110 2.5)."
 )
 
+PROXY_REQUIRED = (
+    "gunicorn parses a connection that does not open with a PROXY header as plain HTTP and serves "
+    "it as a direct client; corn, like nginx and HAProxy, closes it without a response, so nobody "
+    "who can reach corn's port directly can bypass the proxy."
+)
+
 DIVERGENCES = {
+    "invalid/px_auto_without_header": PROXY_REQUIRED,
+    "invalid/px_auto_leading_crlf": PROXY_REQUIRED,
+    "invalid/px_v1_without_header": PROXY_REQUIRED,
+    "invalid/px_v1_prefix_only": PROXY_REQUIRED,
+    "invalid/px_v1_when_v2": PROXY_REQUIRED,
+    "invalid/px_v2_when_v1": PROXY_REQUIRED,
+    "invalid/px_v2_without_header_not_allowed": PROXY_REQUIRED,
     "valid/hd_connection_list_close": CONNECTION_LIST,
     "valid/hd_connection_list_close_first": CONNECTION_LIST,
     "valid/hd_connection_list_ows_case": CONNECTION_LIST,
