@@ -116,7 +116,7 @@ cdef class Response:
     cdef bint no_body                  # HEAD, 1xx, 204, 304
     cdef bint keep_alive               # the request allows keeping the connection
     cdef long long length              # Content-Length from the app, or -1
-    cdef bint overflow                 # the app wrote more than its Content-Length
+    cdef bint overflow                 # the app wrote more than its Content-Length (the excess is dropped)
     cdef public long long sent         # body bytes sent
 
     cdef str date                      # the Date value of the head being built

@@ -20,8 +20,8 @@ Invariants:
 - One receive buffer per busy connection, reused by every request on it (a connection that waits
   with nothing buffered lends it to a per-handler pool); the parser and the body read straight
   from it through offsets.
-- A refused request is answered once with its 4xx (corn.http_errors.error_response) and the
-  connection is closed; a body that is not read whole is drained up to DRAIN_LIMIT or the
+- A refused request is answered once with its 4xx (corn.http_errors.error_response; a connection
+  that should have opened with a PROXY header gets no answer) and the connection is closed; a body that is not read whole is drained up to DRAIN_LIMIT or the
   connection is closed, so the next request can never start inside the previous body.
 - Response bytes go out with the head and the first non-empty body chunk in one send; the head
   is written into a scratch buffer (no str joined and encoded per response) and is sent, or
@@ -50,6 +50,7 @@ from corn.hook_request import HookRequest
 from corn.filewrapper import FileWrapper
 from corn.http_errors import (
     ConfigurationProblem, HTTPParseError, LimitRequestHeaders, NoMoreData, RequestHeadTimeout, error_response,
+    internal_error_response,
 )
 from corn.sendfile import send_file
 
@@ -87,11 +88,6 @@ cdef str DATE_LINE = "\r\nDate: "
 cdef str KEEP_ALIVE_LINE = "\r\nConnection: keep-alive\r\n"
 cdef str CLOSE_LINE = "\r\nConnection: close\r\n"
 cdef str CHUNKED_LINE = "Transfer-Encoding: chunked\r\n"
-cdef bytes INTERNAL_ERROR = (
-    b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Type: text/html\r\n"
-    b"Content-Length: 141\r\n\r\n<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n"
-    b"  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n"
-)
 
 # Response headers an application may not set: they describe this connection, which the server
 # owns (RFC 9110 section 7.6.1), or they are the server's own (Server, Date).
@@ -613,8 +609,8 @@ cdef class Response:
     cdef Py_ssize_t _head_size(self) except -1:
         """Decides the framing of the body; returns the size of the status line and headers."""
         cdef Py_ssize_t size
-        if self.keep_alive and self.state.stopping:
-            self.keep_alive = False  # the worker is stopping: say so before the client sends more
+        if self.keep_alive and (self.conn.must_close or self.state.stopping):
+            self.keep_alive = False  # closing after this response, or the worker is stopping: say so
         self.chunked = False
         if self.length < 0 and not self.no_body:
             if self.version == "HTTP/1.1":
@@ -677,9 +673,9 @@ cdef class Response:
         if self.no_body:
             n = 0
         elif self.length >= 0 and self.sent + n > self.length:
+            # cut at the app's Content-Length: the framing stays whole, so the connection may too
             n = <Py_ssize_t>(self.length - self.sent)
             data = data[:n]
-            self.conn.must_close = True
             self.overflow = True
         if not self.headers_sent:
             if n == 0:
@@ -739,6 +735,8 @@ cdef class Response:
             if self.length < 0 and not self.no_body:
                 self.length = 0
                 self.headers.append(("Content-Length", "0"))
+            elif self.length > 0 and not self.no_body:
+                self.keep_alive = False  # a body was promised and none was written: we will close
             self.conn.stream.send(self._head())
         elif self.chunked:
             self.conn.stream.send(LAST_CHUNK)
@@ -1014,7 +1012,7 @@ cdef class ConnectionHandler:
                     for data in result:
                         resp._write(data)
                 resp.finish()
-                if conn.must_close:
+                if conn.must_close or resp.overflow:
                     self._log_length_mismatch(parser, resp)
             finally:
                 if type(result) is not list:
@@ -1033,7 +1031,7 @@ cdef class ConnectionHandler:
             self.log.exception("Error handling request %s", parser.uri)
             conn.must_close = True
             if not resp.headers_sent:
-                conn.stream.send(INTERNAL_ERROR)
+                conn.stream.send(internal_error_response(http_date()))
                 resp.status = "500 Internal Server Error"
                 resp.status_code = 500
                 resp.headers = []
@@ -1121,15 +1119,17 @@ cdef class ConnectionHandler:
     cdef int _log_length_mismatch(self, RequestParser parser, Response resp) except -1:
         if resp.overflow:
             self.log.warning("%s %s: the application sent more than its Content-Length (%d); "
-                             "the excess was dropped and the connection closed", parser.method, parser.uri, resp.length)
+                             "the excess was dropped", parser.method, parser.uri, resp.length)
         elif 0 <= resp.sent < resp.length and not resp.no_body:
             self.log.warning("%s %s: the application sent %d of its Content-Length %d bytes; "
                              "the connection was closed", parser.method, parser.uri, resp.sent, resp.length)
         return 0
 
     cdef int _refuse(self, Connection conn, exc) except -1:
-        """The one place a refused request is answered: its status, then close."""
+        """The one place a refused request is answered: its status (unless the error says the
+        peer gets none), then close."""
         self.log.warning("Invalid request from ip=%s: %s", conn.remote_addr or "unix", exc)
         conn.must_close = True
-        conn.stream.send(error_response(exc))
+        if exc.respond:
+            conn.stream.send(error_response(exc, http_date()))
         return 0

@@ -45,7 +45,8 @@ cdef class RequestParser:
     cdef readonly int header_map                      # HeaderMap
     cdef object forwarder_headers                     # frozenset of names (as configured), or None for '*'
     cdef object secure_scheme_headers                 # dict: NAME (as configured) -> value meaning https
-    cdef readonly int proxy_protocol                  # 0 off, 1 v1, 2 v2, 3 auto
+    cdef readonly int proxy_protocol                  # 0 off, 1 v1, 2 v2, 3 auto; when on, every
+                                                      # connection must open with a PROXY header
     cdef bint _scheme_any                             # secure_scheme_headers is not empty
     cdef unsigned long long _scheme_known             # bit i: known header name i is a scheme header
 
@@ -83,7 +84,7 @@ cdef class RequestParser:
     cdef object _framing_error        # first framing error, raised once the head is complete
     cdef bint _chunked
     cdef bint _must_close             # a compressing transfer coding was named
-    cdef int _connection              # first Connection field: 0 none, 1 close, 2 keep-alive, 3 other
+    cdef unsigned int _connection     # options named by the Connection fields: CONN_CLOSE | CONN_KEEP_ALIVE
 
     # --- per request: the result ------------------------------------------------------------
     cdef readonly str method
@@ -92,7 +93,7 @@ cdef class RequestParser:
     cdef readonly str query
     cdef readonly str fragment
     cdef readonly int version_major
-    cdef readonly int version_minor
+    cdef readonly int version_minor   # HTTP/1.2 to HTTP/1.9 are served as, and say, 1.1
     cdef readonly list headers        # [(NAME upper-cased str, value str latin-1)], arrival order
     cdef readonly int body_kind       # BodyKind
     cdef readonly long long content_length

@@ -50,7 +50,8 @@ class RequestParser:
         """0 drop, 1 refuse, 2 dangerous."""
     @property
     def proxy_protocol(self) -> int:
-        """0 off, 1 v1, 2 v2, 3 auto."""
+        """0 off, 1 v1, 2 v2, 3 auto. When on, a connection that does not open with a PROXY header
+        of a version it names is refused with MissingProxyHeader."""
 
     # per connection: set by the caller
     peer_trusted: bool
@@ -84,7 +85,8 @@ class RequestParser:
     @property
     def version_major(self) -> int: ...
     @property
-    def version_minor(self) -> int: ...
+    def version_minor(self) -> int:
+        """HTTP/1.2 to HTTP/1.9 are served as, and reported as, HTTP/1.1 (RFC 9110 2.5)."""
     @property
     def headers(self) -> list[tuple[str, str]]:
         """(UPPER-CASED name, latin-1 value) in arrival order, after the header policy."""
@@ -94,7 +96,8 @@ class RequestParser:
     def content_length(self) -> int: ...
     @property
     def should_close(self) -> bool:
-        """The request asks for the connection to close after its response."""
+        """The request asks for the connection to close after its response: close in any
+        Connection field, HTTP/1.0 without keep-alive in one, CONNECT, or a compressing coding."""
     @property
     def expect_continue(self) -> bool:
         """Expect: 100-continue on HTTP/1.1."""

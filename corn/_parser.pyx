@@ -42,6 +42,7 @@ from corn.http_errors import (
     InvalidSchemeHeaders,
     LimitRequestHeaders,
     LimitRequestLine,
+    MissingProxyHeader,
     NoMoreData,
     ObsoleteFolding,
     UnsupportedTransferCoding,
@@ -377,17 +378,50 @@ cdef inline str _value_str(const unsigned char* p, Py_ssize_t n, bint ascii):
     return _latin1(p, n)
 
 
-cdef bint _lower_is(str value, const char* lower, Py_ssize_t n) noexcept:
-    """value, compared case-insensitively in ASCII, equals lower[:n] (already lower-case)."""
+cdef inline bint _lower_equals(const unsigned char* p, Py_ssize_t n, const char* lower,
+                               Py_ssize_t m) noexcept:
+    """p[:n], compared case-insensitively in ASCII, equals lower[:m] (already lower-case)."""
     cdef Py_ssize_t i
-    cdef const unsigned char* d
-    if len(value) != n:
+    if n != m:
         return False
-    d = <const unsigned char*>PyUnicode_1BYTE_DATA(value)
     for i in range(n):
-        if char_lower[d[i]] != <unsigned char>lower[i]:
+        if char_lower[p[i]] != <unsigned char>lower[i]:
             return False
     return True
+
+
+cdef bint _lower_is(str value, const char* lower, Py_ssize_t n) noexcept:
+    """value, compared case-insensitively in ASCII, equals lower[:n] (already lower-case)."""
+    return _lower_equals(<const unsigned char*>PyUnicode_1BYTE_DATA(value), len(value), lower, n)
+
+
+cdef enum ConnectionOption:
+    CONN_CLOSE = 1
+    CONN_KEEP_ALIVE = 2
+
+
+cdef unsigned int _connection_options(str value) noexcept:
+    """CONN_CLOSE | CONN_KEEP_ALIVE for the options a Connection field value names (RFC 9110
+    7.6.1: #connection-option, case-insensitive tokens; empty elements and OWS around the commas
+    are allowed). Scanned in place: field values are one byte per character."""
+    cdef const unsigned char* p = <const unsigned char*>PyUnicode_1BYTE_DATA(value)
+    cdef Py_ssize_t n = len(value), i = 0, s, e
+    cdef unsigned int found = 0
+    while i < n:
+        s = i
+        while i < n and p[i] != 44:
+            i += 1
+        e = i
+        i += 1
+        while s < e and _is_ws(p[s]):
+            s += 1
+        while e > s and _is_ws(p[e - 1]):
+            e -= 1
+        if _lower_equals(p + s, e - s, b"close", 5):
+            found |= CONN_CLOSE
+        elif _lower_equals(p + s, e - s, b"keep-alive", 10):
+            found |= CONN_KEEP_ALIVE
+    return found
 
 
 cdef int _split_field(const unsigned char* p, Py_ssize_t n, bint strip_spaces,
@@ -740,7 +774,8 @@ cdef class RequestParser:
     # --- PROXY protocol (before the first request of a connection) -----------------------------
 
     cdef int _scan_proxy(self, const unsigned char* p, Py_ssize_t n) except -2:
-        """Detect and read a PROXY protocol header at p[0:]; -1 when more bytes are needed."""
+        """Read the PROXY protocol header that must open the connection at p[0:]; -1 when more
+        bytes are needed. Anything else is refused at the first byte that cannot start one."""
         cdef int mode = self.proxy_protocol
         cdef Py_ssize_t m
         if mode == PROXY_V2 or mode == PROXY_AUTO:
@@ -759,8 +794,8 @@ cdef class RequestParser:
                 if not self.proxy_allowed:
                     raise ForbiddenProxyRequest(self.peer_host)
                 return self._parse_proxy_v1(p, n)
-        self._state = ST_LEADING
-        return 0
+        raise MissingProxyHeader("v1" if mode == PROXY_V1 else "v2" if mode == PROXY_V2 else "v1 or v2",
+                                 <bytes>p[:n if n < 16 else 16])
 
     cdef int _parse_proxy_v1(self, const unsigned char* p, Py_ssize_t n) except -2:
         cdef Py_ssize_t scan = n if n < PROXY_V1_MAX + 2 else PROXY_V1_MAX + 2
@@ -873,7 +908,11 @@ cdef class RequestParser:
             raise InvalidHTTPVersion(_latin1(v, vlen))
         major = v[5] - 48
         minor = v[7] - 48
-        if (major != 1 or minor > 1) and not self.permit_unconventional_http_version:
+        if major == 1 and minor > 1:
+            # RFC 9110 2.5, 6.2: a later HTTP/1 minor version is served as HTTP/1.1, the highest
+            # this server speaks; version_minor says 1 from here on (status line, SERVER_PROTOCOL)
+            minor = 1
+        elif major != 1 and not self.permit_unconventional_http_version:
             raise InvalidHTTPVersion((major, minor))
         self.version_major = major
         self.version_minor = minor
@@ -1053,13 +1092,8 @@ cdef class RequestParser:
         self._kept += 1
         if ident == H_CONTENT_LENGTH or ident == H_TRANSFER_ENCODING:
             self._note_framing(ident, value)
-        elif ident == H_CONNECTION and self._connection == 0:
-            if _lower_is(value, b"close", 5):
-                self._connection = 1
-            elif _lower_is(value, b"keep-alive", 10):
-                self._connection = 2
-            else:
-                self._connection = 3
+        elif ident == H_CONNECTION:
+            self._connection |= _connection_options(value)
         return 0
 
     cdef int _note_framing(self, int name_id, str value) except -1:
@@ -1128,16 +1162,14 @@ cdef class RequestParser:
                     length = length * 10 + d
             self.content_length = length
             self.body_kind = BODY_LENGTH
-        # RFC 9112 9.3; gunicorn's Message.should_close
-        if self._must_close or self.method == "CONNECT":
+        # RFC 9112 9.3: close when any Connection field names "close"; else HTTP/1.1 persists
+        # and HTTP/1.0 persists only when one names "keep-alive"
+        if self._must_close or self.method == "CONNECT" or (self._connection & CONN_CLOSE):
             self.should_close = True
-        elif self._connection == 1:
-            self.should_close = True
-        elif self._connection == 2:
-            self.should_close = False
+        elif self.version_major < 1 or (self.version_major == 1 and self.version_minor == 0):
+            self.should_close = not (self._connection & CONN_KEEP_ALIVE)
         else:
-            self.should_close = self.version_major < 1 or (
-                self.version_major == 1 and self.version_minor == 0)
+            self.should_close = False
         return 0
 
 

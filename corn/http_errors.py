@@ -5,11 +5,17 @@ Each class has `status_code` and `reason`; `error_response()` is the one functio
 of them into the bytes sent back, after which the connection is always closed. A client that
 goes away (`NoMoreData`) is not an HTTP error: the handler closes quietly.
 
+Error responses carry the Server and Date fields every corn response carries (RFC 9110 6.6.1: a
+server with a clock sends Date on 4xx); the caller passes the Date value it keeps, formatted at
+most once a second. gunicorn sends neither.
+
 Where gunicorn answers with an odd status (501 "Bad Request", 500 for a bad PROXY v2 header,
 500 "Bad Request" for a path outside SCRIPT_NAME) corn sends the correct one.
 """
 
 from html import escape
+
+from corn import SERVER
 
 
 class NoMoreData(OSError):
@@ -19,6 +25,7 @@ class NoMoreData(OSError):
 class HTTPParseError(Exception):
     status_code = 400
     reason = "Bad Request"
+    respond = True  # False: the connection is closed without a response
 
 
 class InvalidRequestLine(HTTPParseError):
@@ -119,6 +126,18 @@ class ForbiddenProxyRequest(HTTPParseError):
         super().__init__(f"Proxy request from {host!r} not allowed")
 
 
+class MissingProxyHeader(HTTPParseError):
+    """The PROXY protocol is on and the connection did not open with a PROXY header (of a version
+    the setting names). The peer is not the proxy, or the proxy is not configured to send one, so
+    it gets no answer: the connection is closed, as nginx and HAProxy do. gunicorn serves it as a
+    direct client."""
+
+    respond = False
+
+    def __init__(self, versions, start):
+        super().__init__(f"Connection did not begin with a PROXY protocol {versions} header: {start!r}")
+
+
 class InvalidSchemeHeaders(HTTPParseError):
     def __init__(self):
         super().__init__("Contradictory scheme headers")
@@ -142,15 +161,25 @@ class RequestHeadTimeout(HTTPParseError):
         super().__init__(f"Request head not received within {seconds:g}s")
 
 
-def error_response(exc):
-    """The complete response for a refused request: status, close, and a small HTML page."""
-    reason = exc.reason
+def error_response(exc, date):
+    """The complete response for a refused request: status, Server, Date (the value given), close,
+    and a small HTML page."""
+    return _error_page(exc.status_code, exc.reason, escape(str(exc)), date)
+
+
+def internal_error_response(date):
+    """The 500 sent when the application fails before its response has begun: nothing of the
+    failure is shown (it is in the error log)."""
+    return _error_page(500, "Internal Server Error", "", date)
+
+
+def _error_page(status_code, reason, message, date):
     body = (
         f"<html>\n  <head>\n    <title>{reason}</title>\n  </head>\n"
-        f"  <body>\n    <h1><p>{reason}</p></h1>\n    {escape(str(exc))}\n  </body>\n</html>\n"
+        f"  <body>\n    <h1><p>{reason}</p></h1>\n    {message}\n  </body>\n</html>\n"
     ).encode("latin-1", "replace")
     head = (
-        f"HTTP/1.1 {exc.status_code} {reason}\r\nConnection: close\r\n"
+        f"HTTP/1.1 {status_code} {reason}\r\nServer: {SERVER}\r\nDate: {date}\r\nConnection: close\r\n"
         f"Content-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode("latin-1")
     return head + body

@@ -516,15 +516,20 @@ are always trusted.""",
     Setting(
         "proxy_protocol", MECHANICS, v.proxy_protocol, "off", cli=("--proxy-protocol",), meta="MODE",
         nargs="?", const="auto",
-        doc="""Accept the PROXY protocol from `proxy_allow_ips` peers: `off`, `v1`, `v2` or `auto`.
+        doc="""Require the PROXY protocol from `proxy_allow_ips` peers: `off`, `v1`, `v2` or `auto`.
 
-A bare `--proxy-protocol` means `auto` (either version). In a config file `True` means `auto`.""",
+A bare `--proxy-protocol` means `auto` (either version). In a config file `True` means `auto`.
+When on, every connection must open with a PROXY header of a version the mode names: one that
+does not is closed without a response and logged (gunicorn serves it as a direct client). See
+[proxy.md](proxy.md).""",
     ),
     Setting(
         "proxy_allow_ips", MECHANICS, v.ip_network_list, "127.0.0.1,::1", cli=("--proxy-allow-from",),
         doc="""Peers allowed to send a PROXY protocol header: comma-separated addresses or networks, or `*`.
 
-Connections over a Unix socket are always allowed.""",
+Connections over a Unix socket are always allowed. With `proxy_protocol` on, a header from any
+other peer is answered 403, and since every connection must open with a header, such a peer is
+never served.""",
     ),
     Setting(
         "protocol", MECHANICS, v.choice("http", "uwsgi"), "http", cli=("--protocol",), meta="STRING",

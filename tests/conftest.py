@@ -215,8 +215,14 @@ class RawClient:
         self.sock = sock
         self.buf = b""
 
-    def send(self, data):
-        self.sock.sendall(data)
+    def send(self, data, piece=None):
+        """Send `data` whole, or in pieces of `piece` bytes (one send each, Nagle off)."""
+        if piece is None:
+            self.sock.sendall(data)
+            return
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(0, len(data), piece):
+            self.sock.sendall(data[i : i + piece])
 
     def _fill(self):
         data = self.sock.recv(65536)

@@ -1,6 +1,7 @@
 """HTTP/1.1 over real sockets against a real corn server, under every worker class."""
 
 import os
+import re
 import socket
 import threading
 import time
@@ -211,6 +212,125 @@ def test_http10_closes_unless_keep_alive_is_asked_for(server):
         resp = client.read_response()
         assert resp.header("connection") == "close"
         assert client.closed_by_peer()
+
+
+# Whole, or one byte per send, or in pieces that split the field names and values.
+PIECES = {"whole": None, "bytes": 1, "pieces": 7}
+
+
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("fields", [
+    b"Connection: foo, close\r\n",
+    b"Connection: close, foo\r\n",
+    b"Connection: ,foo ,\tCLOSE ,\r\n",
+    b"Connection: upgrade\r\nConnection: close\r\n",
+], ids=["last", "first", "ows-case", "second-field"])
+def test_close_anywhere_in_the_connection_list_closes(server, fields, pieces):
+    """RFC 9110 7.6.1: the response says close, the connection ends, and a request pipelined
+    behind it is not served."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\nGET /pid HTTP/1.1\r\nHost: x\r\n\r\n",
+                    PIECES[pieces])
+        resp = client.read_response()
+        assert resp.body == b"Hello, World!"
+        assert resp.header("connection") == "close"
+        assert client.closed_by_peer()
+
+
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("fields", [
+    b"Connection: Upgrade, keep-alive\r\n",
+    b"Connection: foo\r\nConnection: Keep-Alive\r\n",
+], ids=["list", "second-field"])
+def test_keep_alive_anywhere_in_the_connection_list_keeps_http10(server, fields, pieces):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.0\r\n" + fields + b"\r\n", PIECES[pieces])
+        resp = client.read_response()
+        assert resp.header("connection") == "keep-alive"
+        client.send(b"GET /pid HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", PIECES[pieces])
+        resp = client.read_response()
+        assert resp.body.isdigit()
+        assert resp.header("connection") == "close"
+        assert client.closed_by_peer()
+
+
+def test_a_token_that_only_holds_close_keeps_the_connection(server):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: closed, x-close\r\n\r\n")
+        assert client.read_response().header("connection") == "keep-alive"
+        client.send(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response().body.isdigit()
+
+
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("version", [b"1.2", b"1.9"])
+def test_later_http1_minor_versions_are_served_as_http11(server, version, pieces):
+    """RFC 9110 2.5 and 6.2: the status line, SERVER_PROTOCOL, the default keep-alive and the
+    chunked response all say HTTP/1.1."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /environ HTTP/" + version + b"\r\nHost: x\r\n\r\n", PIECES[pieces])
+        resp = client.read_response()
+        assert (resp.version, resp.status) == ("HTTP/1.1", 200)
+        assert resp.header("connection") == "keep-alive"
+        assert "SERVER_PROTOCOL=HTTP/1.1" in resp.body.decode("latin-1").splitlines()
+        client.send(b"GET /chunks HTTP/" + version + b"\r\nHost: x\r\n\r\n", PIECES[pieces])
+        resp = client.read_response()
+        assert resp.version == "HTTP/1.1"
+        assert resp.header("transfer-encoding") == "chunked"
+        assert resp.body == b"one,two,three"
+
+
+@pytest.mark.parametrize("version", [b"2.0", b"3.0", b"0.9", b"1.10"])
+def test_other_http_versions_are_refused(server, version):
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/" + version + b"\r\nHost: x\r\n\r\n")
+        resp = client.read_response()
+        assert resp.status == 400
+        assert client.closed_by_peer()
+
+
+IMF_FIXDATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                         r"\d{4} \d\d:\d\d:\d\d GMT")
+
+ERROR_REQUESTS = {
+    400: b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: value\r\n\r\n",
+    414: b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    431: b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"b" * 9000 + b"\r\n\r\n",
+    501: b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n",
+    500: b"GET /raise HTTP/1.1\r\nHost: x\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("status", sorted(ERROR_REQUESTS))
+def test_error_responses_carry_date_and_server(server, status, pieces):
+    """RFC 9110 6.6.1: Date on every 4xx (and corn sends it on 5xx too), like any other response."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(ERROR_REQUESTS[status], None if status in (414, 431) else PIECES[pieces])
+        resp = client.read_response()
+        assert resp.status == status
+        assert IMF_FIXDATE.fullmatch(resp.header("date", ""))
+        assert resp.header("server") == "corn"
+        assert resp.header("connection") == "close"
+        assert int(resp.header("content-length")) == len(resp.body)
+        assert client.closed_by_peer()
+
+
+def test_timeout_response_carries_date_and_server(corn_server):
+    server = corn_server("basic:app", "--header-timeout", "1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        resp = client.read_response()
+        assert resp.status == 408
+        assert IMF_FIXDATE.fullmatch(resp.header("date", ""))
+        assert resp.header("server") == "corn"
 
 
 def test_app_exception_gives_500_without_traceback_and_is_logged(server):

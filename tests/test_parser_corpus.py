@@ -182,8 +182,27 @@ def test_new_connection_forgets_proxy_info():
     parser.reset()
     parser.first_request = True
     plain = b"GET / HTTP/1.1\r\n\r\n"
-    assert parser.parse_head(plain, 0, len(plain)) == len(plain)
+    with pytest.raises(http_errors.MissingProxyHeader):
+        parser.parse_head(plain, 0, len(plain))
     assert parser.proxy_info is None
+
+
+@pytest.mark.parametrize("mode, start", [
+    ("v1", b"P"), ("v1", b"PROXY"), ("v2", b"\r\n\r\n\x00\r\nQUIT"), ("auto", b"\r"), ("auto", b"PROX"),
+])
+def test_a_partial_proxy_header_waits_for_more(mode, start):
+    assert make_parser({"proxy_protocol": mode}).parse_head(start, 0, len(start)) == -1
+
+
+@pytest.mark.parametrize("mode, start", [
+    ("v1", b"G"), ("v1", b"PROXX"), ("v1", b"\r\n\r\n"), ("v2", b"PROXY "), ("auto", b"\r\nG"), ("auto", b"X"),
+])
+def test_a_connection_is_refused_at_the_first_byte_no_proxy_header_starts_with(mode, start):
+    parser = make_parser({"proxy_protocol": mode, "proxy_allowed": False})
+    with pytest.raises(http_errors.MissingProxyHeader) as info:
+        parser.parse_head(start, 0, len(start))
+    assert repr(start) in str(info.value)
+    assert not info.value.respond
 
 
 def test_settings_are_normalised_as_gunicorn_does():

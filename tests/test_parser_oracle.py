@@ -22,11 +22,39 @@ from parser_corpus import load_cases, run  # noqa: E402
 CASES = load_cases()
 UNTRUSTED_PEER = ("192.0.2.10", 40000)  # in neither allow list by default
 
+CONNECTION_LIST = (
+    "gunicorn reads only the first Connection field and only a value that is exactly close or "
+    "keep-alive; corn reads every field as one list of options (RFC 9110 7.6.1), so close anywhere "
+    "ends the connection and keep-alive anywhere keeps an HTTP/1.0 one."
+)
+
+LATER_HTTP1 = (
+    "gunicorn serves HTTP/1.2 to 1.9 as the version sent (SERVER_PROTOCOL and status line "
+    "HTTP/1.x); corn serves them as HTTP/1.1, the highest minor version it speaks (RFC 9110 2.5)."
+)
+
+PROXY_REQUIRED = (
+    "gunicorn parses a connection that does not open with a PROXY header as plain HTTP and serves "
+    "it as a direct client; corn, like nginx and HAProxy, closes it without a response, so nobody "
+    "who can reach corn's port directly can bypass the proxy."
+)
+
 DIVERGENCES = {
-    "invalid/rl_version_12": (
-        "gunicorn accepts any HTTP/1.x; corn accepts 1.0 and 1.1 only unless "
-        "permit_unconventional_http_version, so it never answers with a status line it does not speak."
-    ),
+    "invalid/px_auto_without_header": PROXY_REQUIRED,
+    "invalid/px_auto_leading_crlf": PROXY_REQUIRED,
+    "invalid/px_v1_without_header": PROXY_REQUIRED,
+    "invalid/px_v1_prefix_only": PROXY_REQUIRED,
+    "invalid/px_v1_when_v2": PROXY_REQUIRED,
+    "invalid/px_v2_when_v1": PROXY_REQUIRED,
+    "invalid/px_v2_without_header_not_allowed": PROXY_REQUIRED,
+    "valid/hd_connection_list_close": CONNECTION_LIST,
+    "valid/hd_connection_list_close_first": CONNECTION_LIST,
+    "valid/hd_connection_list_ows_case": CONNECTION_LIST,
+    "valid/hd_connection_second_field_close": CONNECTION_LIST,
+    "valid/hd_connection_keep_alive_second_field_http10": CONNECTION_LIST,
+    "valid/hd_connection_list_http10": CONNECTION_LIST,
+    "valid/rl_version_12": LATER_HTTP1,
+    "valid/rl_version_19_chunked": LATER_HTTP1,
     "invalid/cl_huge": (
         "gunicorn takes any number of digits, so the body only ends with the connection; corn refuses "
         "a Content-Length of more than 18 digits at once (it must fit in 64 bits)."
@@ -150,4 +178,4 @@ def test_quirky_statuses_are_fixed(name):
     (code, reason), _ = STATUS_DIVERGENCES[name]
     cls = getattr(http_errors, name)
     assert (cls.status_code, cls.reason) == (code, reason)
-    assert http_errors.error_response(cls("x")).startswith(f"HTTP/1.1 {code} {reason}\r\n".encode())
+    assert http_errors.error_response(cls("x"), "Sun, 06 Nov 1994 08:49:37 GMT").startswith(f"HTTP/1.1 {code} {reason}\r\n".encode())

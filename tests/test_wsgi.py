@@ -72,14 +72,55 @@ def test_file_wrapper_without_a_descriptor_is_iterated(server):
     assert resp.body == b"in memory " * 1000
 
 
-def test_more_than_content_length_is_cut_and_the_connection_closed(server):
+@pytest.mark.parametrize("path", ["/too-long", "/too-long-parts", "/too-long-write", "/too-long-file"])
+def test_more_than_content_length_is_cut_and_the_connection_kept(server, path):
+    """The body is cut at the app's Content-Length, so the framing on the wire is whole and the
+    connection serves the next request (the sync worker closes after every response anyway)."""
     with server.connect() as sock:
         client = RawClient(sock)
-        client.send(b"GET /too-long HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.send(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         resp = client.read_response()
-        assert resp.body == b"12345"
+        assert resp.body == (b'"""Ro' if path == "/too-long-file" else b"12345")  # the file's first bytes
+        if server.worker_class == "sync":
+            assert resp.header("connection") == "close"
+            assert client.closed_by_peer()
+        else:
+            assert resp.header("connection") == "keep-alive"
+            client.send(b"GET /too-long HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            resp = client.read_response()
+            assert resp.body == b"12345"
+            assert resp.header("connection") == "close"
+            assert client.closed_by_peer()
+    if path != "/too-long-file":
+        wait_for(lambda: f"GET {path}: the application sent more than its Content-Length (5); the excess was dropped"
+                 in server.log(), message="the overflow warning")
+
+
+def test_a_promised_body_never_written_is_announced_as_close(server):
+    """The app declared a length and wrote nothing: corn must close (the client waits for bytes
+    that will not come), and its head says so."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /length-without-body HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = read_until_close(sock)
+    head = data.split(b"\r\n\r\n", 1)[0].lower().split(b"\r\n")
+    assert b"content-length: 10" in head
+    assert b"connection: close" in head
+    assert data.endswith(b"\r\n\r\n")
+    wait_for(lambda: "sent 0 of its Content-Length 10" in server.log(), message="the short-body warning")
+
+
+def test_a_response_after_the_client_stopped_mid_body_says_close(server):
+    """The app caught the error of a body cut short and answered: the connection cannot be reused
+    (the rest of the body never came), and the head says so."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"POST /read-tolerant HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        sock.shutdown(socket.SHUT_WR)
+        resp = client.read_response()
+        assert resp.body == b"the body did not arrive whole"
+        assert resp.header("connection") == "close"
         assert client.closed_by_peer()
-    wait_for(lambda: "more than its Content-Length" in server.log(), message="the overflow warning")
 
 
 def test_less_than_content_length_closes_the_connection(server):
@@ -316,8 +357,65 @@ def test_proxy_protocol_from_a_peer_not_allowed_is_403(corn_server):
     with server.connect() as sock:
         client = RawClient(sock)
         client.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 443\r\nGET /env HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert client.read_response().status == 403
+        resp = client.read_response()
+        assert resp.status == 403
+        assert resp.header("date") and resp.header("server") == "corn"
         assert client.closed_by_peer()
+
+
+MISSING_PROXY_LINE = "did not begin with a PROXY protocol"
+
+
+@pytest.mark.parametrize("pieces", [None, 1, 5], ids=["whole", "bytes", "pieces"])
+@pytest.mark.parametrize("mode, start", [
+    ("v1", b""), ("v2", b""), ("auto", b""), ("auto", b"\r\n"), ("v1", b"PROXY\r\n"),
+    ("v2", b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 443\r\n"),
+], ids=["v1-plain", "v2-plain", "auto-plain", "auto-crlf", "v1-no-space", "v2-got-v1"])
+def test_a_connection_without_a_proxy_header_is_closed_without_a_response(corn_server, tmp_path, mode, start,
+                                                                          pieces):
+    """With the PROXY protocol on, a peer that does not open with a PROXY header could be anyone
+    who reached corn's port around the proxy: no response, the connection closed, one log line,
+    and the app never called."""
+    record = tmp_path / "calls.txt"
+    record.write_text("")
+    server = corn_server("recorder:app", "-w", "1", "--proxy-protocol", mode, env={"CORN_TEST_RECORD": str(record)})
+    with server.connect() as sock:
+        client = RawClient(sock)
+        try:
+            client.send(start + b"GET /direct HTTP/1.1\r\nHost: x\r\n\r\n", pieces)
+        except ConnectionError:
+            pass  # closed while the pieces were still being sent
+        assert client.closed_by_peer()
+    wait_for(lambda: MISSING_PROXY_LINE in server.log(), message="the refusal in the log")
+    assert server.log().count(MISSING_PROXY_LINE) == 1
+    with server.connect() as sock:  # the worker serves the proxy's connections on
+        client = RawClient(sock)
+        header = (b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00" if mode == "v2"
+                  else b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 443\r\n")
+        client.send(header + b"GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", pieces)
+        assert client.read_response().status == 200
+    assert record.read_text() == "GET /ok 0\n"
+
+
+def test_a_peer_not_allowed_to_send_proxy_headers_is_not_served_directly(corn_server):
+    """proxy_allow_ips names the proxies: any other peer is refused whether it sends a PROXY
+    header (403) or not (closed without a response)."""
+    server = corn_server("wsgi_checks:app", "--proxy-protocol", "auto", "--proxy-allow-from", "10.1.1.1")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"GET /env HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.closed_by_peer()
+    wait_for(lambda: f"Invalid request from ip=127.0.0.1: Connection {MISSING_PROXY_LINE} v1 or v2 header"
+             in server.log(), message="the refusal in the log")
+
+
+def test_proxy_header_in_pieces(corn_server):
+    server = corn_server("wsgi_checks:app", "--proxy-protocol", "auto")
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 40000 443\r\nGET /env HTTP/1.1\r\nHost: x\r\n\r\n", 1)
+        environ = json.loads(client.read_response().body)
+    assert (environ["REMOTE_ADDR"], environ["REMOTE_PORT"]) == ("192.0.2.7", "40000")
 
 
 def test_wsgi_errors_goes_to_the_error_log(corn_server, tmp_path):

@@ -91,6 +91,26 @@ def app(environ, start_response):
     elif path == "/too-long":
         start_response("200 OK", [("Content-Length", "5")])
         return [b"12345678"]
+    elif path == "/too-long-parts":
+        start_response("200 OK", [("Content-Length", "5")])
+        return iter([b"123", b"45678", b"9"])
+    elif path == "/too-long-write":
+        write = start_response("200 OK", [("Content-Length", "5")])
+        write(b"1234567")
+        return [b"89"]
+    elif path == "/too-long-file":
+        start_response("200 OK", [("Content-Length", "5")])
+        return environ["wsgi.file_wrapper"](open(__file__, "rb"))
+    elif path == "/length-without-body":
+        start_response("200 OK", [("Content-Length", "10")])
+        return []
+    elif path == "/read-tolerant":
+        try:
+            body = environ["wsgi.input"].read()
+        except OSError:
+            body = b"the body did not arrive whole"
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
     elif path == "/too-short":
         start_response("200 OK", [("Content-Length", "10")])
         return [b"12345"]

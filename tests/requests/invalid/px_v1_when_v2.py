@@ -1,2 +1,2 @@
 settings = {'proxy_protocol': 'v2'}
-error = InvalidRequestLine
+error = MissingProxyHeader

@@ -1,3 +1,3 @@
-# A v2 header where only v1 is on reads as two empty lines.
+# A v2 header where only v1 is on is no PROXY header.
 settings = {'proxy_protocol': 'v1'}
-error = InvalidRequestLine
+error = MissingProxyHeader

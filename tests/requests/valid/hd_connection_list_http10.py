@@ -1,4 +1,4 @@
-# Only an exact close / keep-alive counts; a list falls back to the version.
+# keep-alive anywhere in the list keeps an HTTP/1.0 connection.
 request = {'method': 'GET',
  'uri': '/',
  'path': '/',
@@ -7,4 +7,4 @@ request = {'method': 'GET',
  'version': (1, 0),
  'headers': [('CONNECTION', 'keep-alive, Upgrade')],
  'body': b'',
- 'should_close': True}
+ 'should_close': False}

@@ -1,5 +1,4 @@
-# With the PROXY protocol on, a plain request still parses.
-settings = {'proxy_protocol': 'auto'}
+# RFC 9110 2.5: a later HTTP/1 minor version is served as HTTP/1.1.
 request = {'method': 'GET',
  'uri': '/',
  'path': '/',
@@ -8,4 +7,4 @@ request = {'method': 'GET',
  'version': (1, 1),
  'headers': [('HOST', 'example.com')],
  'body': b'',
- 'proxy_info': None}
+ 'should_close': False}

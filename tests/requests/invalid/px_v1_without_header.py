@@ -1,0 +1,2 @@
+settings = {'proxy_protocol': 'v1'}
+error = MissingProxyHeader
