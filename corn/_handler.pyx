@@ -860,8 +860,8 @@ cdef class ConnectionHandler:
         finally:
             if conn.buf is not None and conn.start == conn.end:
                 conn.lend_buffer()
-            if conn.must_close and not conn.eof:
-                close_quietly(conn.sock)
+            if (conn.must_close or conn.end > conn.start) and not conn.eof:
+                close_quietly(conn.sock)  # unread input: a plain close would reset the response
             else:
                 try:
                     conn.sock.close()

@@ -286,7 +286,9 @@ ignores it (with a warning): greenlets give it its concurrency.""",
     ),
     _int(
         "worker_connections", WORKERS, ("--worker-connections",), 1000,
-        doc="""The most connections one gevent worker serves at the same time.""",
+        doc="""The most connections a gevent worker serves at once on each listener, or a gthread worker
+holds open in all (idle kept-alive connections included); beyond that, new connections wait in
+the listen queue.""",
     ),
     _int(
         "max_requests", WORKERS, ("--max-requests",), 0,

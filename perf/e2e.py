@@ -10,8 +10,8 @@ serves fixed bodies; `corn-base` is corn's gevent worker run from another checko
 DIR`, built in place), to compare a change with what it changes in one interleaved run. nginx runs
 no app, so it has no row in a scenario whose app does more than answer (blocking-5ms).
 
-Every server runs pinned to CPU 0 and wrk to CPU 1, so the server has a core of its own and the
-load generator cannot steal it. Each measurement gets a fresh server on a fresh port; within a run
+Every server runs pinned to CPU 0 and wrk to CPU 1 (`--swap-cpus`: the other way round), so the
+server has a core of its own and the load generator cannot steal it. Each measurement gets a fresh server on a fresh port; within a run
 the servers take turns on each scenario (corn, gunicorn, nginx, corn, ...), so a slow minute of the
 machine hits all of them, and the table shows the median over the runs. `--idle` holds thousands
 of idle keep-alive connections open against one worker and reports its memory per connection;
@@ -753,6 +753,8 @@ def parse_args(argv):
                         help=f"comma-separated, in the order they take turns, of {', '.join(SERVERS)} "
                              f"[{','.join(DEFAULT_SERVERS)}]")
     parser.add_argument("--json", metavar="FILE", help="write the raw results to FILE")
+    parser.add_argument("--swap-cpus", action="store_true",
+                        help=f"the servers on CPU {CLIENT_CPU} and wrk on CPU {SERVER_CPU}: the other placement")
     parser.add_argument("--baseline", metavar="DIR",
                         help="a checkout of corn, built in place, that the corn-base server runs")
     parser.add_argument("--idle", type=int, nargs="?", const=10000, default=0, metavar="N",
@@ -777,7 +779,10 @@ def parse_args(argv):
 
 
 def main(argv=None):
+    global SERVER_CPU, CLIENT_CPU
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.swap_cpus:
+        SERVER_CPU, CLIENT_CPU = CLIENT_CPU, SERVER_CPU
     missing = missing_tools(args.servers)
     if missing:
         packages = sorted({APT_PACKAGES[tool] for tool in missing})

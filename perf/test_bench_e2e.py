@@ -1,4 +1,5 @@
-"""One keep-alive round trip through a real server: corn against gunicorn `-k gevent`, same run.
+"""One keep-alive round trip through a real server: corn against gunicorn, gevent and gthread
+workers (`--threads 8`), same run.
 
 Each server starts once per module as `perf/e2e.py` starts it (one worker, pinned to CPU 0, on
 127.0.0.1 and a free port), serving `perf.apps:app`, which answers each scenario's path. Each entry
@@ -41,11 +42,7 @@ def round_trip(benchmark, client, name):
     assert body == scenario.expected
 
 
+@pytest.mark.parametrize("kind", ["corn", "gunicorn", "corn-gthread", "gunicorn-gthread"])
 @pytest.mark.parametrize("name", ROUND_TRIPS)
-def test_corn(benchmark, connect, name):
-    round_trip(benchmark, connect("corn"), name)
-
-
-@pytest.mark.parametrize("name", ROUND_TRIPS)
-def test_gunicorn(benchmark, connect, name):
-    round_trip(benchmark, connect("gunicorn"), name)
+def test_round_trip(benchmark, connect, kind, name):
+    round_trip(benchmark, connect(kind), name)
