@@ -21,8 +21,9 @@ Invariants:
   with nothing buffered lends it to a per-handler pool); the parser and the body read straight
   from it through offsets.
 - A refused request is answered once with its 4xx (corn.http_errors.error_response; a connection
-  that should have opened with a PROXY header gets no answer) and the connection is closed; a body that is not read whole is drained up to DRAIN_LIMIT or the
-  connection is closed, so the next request can never start inside the previous body.
+  that should have opened with a PROXY header gets no answer) and the connection is closed; a
+  body that is not read whole is drained up to DRAIN_LIMIT or the connection is closed, so the
+  next request can never start inside the previous body.
 - Response bytes go out with the head and the first non-empty body chunk in one send; the head
   is written into a scratch buffer (no str joined and encoded per response) and is sent, or
   copied out, before anything can switch greenlets or release the GIL.
