@@ -608,6 +608,16 @@ def tool_versions():
     return versions
 
 
+def baseline_version():
+    """The commit the --baseline checkout is at, when git can tell."""
+    try:
+        out = subprocess.run(["git", "-C", Server.baseline, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "commit unknown"
+    return f"commit {out.stdout.strip()}" if out.returncode == 0 else "commit unknown"
+
+
 def machine():
     model = "?"
     with open("/proc/cpuinfo") as f:
@@ -701,9 +711,11 @@ def report(args, info, summary, idle_results, soak_results):
         "- servers, each on 127.0.0.1 and a free port: corn `python3 -m corn -w 1 -k gevent "
         "--worker-connections 1000 --log-level warning perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 "
         "-k gevent --worker-connections 1000 --log-level warning perf.apps:APP`, corn-gthread and "
-        f"gunicorn-gthread the same with `-k gthread --threads {THREADS}`, corn-base corn's gevent worker "
-        f"from {Server.baseline and os.path.basename(Server.baseline.rstrip('/'))!r}, nginx `worker_processes 1`, "
-        "`access_log off` (perf/nginx.conf.template); APP is `hello`, `echo`, `big` or `blocking`",
+        f"gunicorn-gthread the same with `-k gthread --threads {THREADS}`, "
+        + (f"corn-base corn's gevent worker from the checkout {os.path.basename(Server.baseline)!r} "
+           f"({baseline_version()}), " if Server.baseline else "")
+        + "nginx `worker_processes 1`, `access_log off` (perf/nginx.conf.template); APP is `hello`, "
+        "`echo`, `big` or `blocking`",
     ]
     if summary:
         out += [
