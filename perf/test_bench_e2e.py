@@ -33,16 +33,25 @@ def connect(tmp_path_factory):
         yield client
 
 
-def round_trip(benchmark, client, name):
+def round_trip(benchmark, client, name, worker):
     scenario = SCENARIOS[name]
-    benchmark.group = f"keep-alive round trip, {name}"
+    benchmark.group = f"keep-alive round trip, {name}, {worker} workers"
     status, headers, body = benchmark(client.round_trip, request_bytes(scenario))
     assert status == 200
     assert headers["content-type"] == scenario.content_type
     assert body == scenario.expected
 
 
-@pytest.mark.parametrize("kind", ["corn", "gunicorn", "corn-gthread", "gunicorn-gthread"])
+WORKERS = {"gevent": "", "gthread": "-gthread"}  # the server kind's suffix in perf/e2e.py
+
+
+@pytest.mark.parametrize("worker", list(WORKERS))
 @pytest.mark.parametrize("name", ROUND_TRIPS)
-def test_round_trip(benchmark, connect, kind, name):
-    round_trip(benchmark, connect(kind), name)
+def test_corn(benchmark, connect, name, worker):
+    round_trip(benchmark, connect("corn" + WORKERS[worker]), name, worker)
+
+
+@pytest.mark.parametrize("worker", list(WORKERS))
+@pytest.mark.parametrize("name", ROUND_TRIPS)
+def test_gunicorn(benchmark, connect, name, worker):
+    round_trip(benchmark, connect("gunicorn" + WORKERS[worker]), name, worker)
