@@ -37,12 +37,13 @@ import sys
 import time
 import traceback
 
-from corn import SERVER_SOFTWARE, __version__, sock, systemd
+from corn import SERVER_SOFTWARE, __version__, logbridge, sock, systemd
 from corn.app import WSGIApplication
 from corn.errors import AppImportError, ConfigError, HaltServer
 from corn.pidfile import Pidfile
 from corn.workers.base import BOOT_SIGNALS
 from corn.workers.base import Worker as CornWorker
+from corn.workers.compat import is_gunicorn_worker
 
 WORKER_BOOT_ERROR = 3
 APP_LOAD_ERROR = 4
@@ -149,6 +150,7 @@ class Arbiter:
         self.master_pid = 0
         self.master_name = "Master"
         self.worker_class = None
+        self.worker_log = None
         self.timeout = cfg.timeout
         self.proc_name = cfg.proc_name
         self._num_workers = None
@@ -158,7 +160,7 @@ class Arbiter:
             self._daemonize()
         self.pid = os.getpid()
         try:
-            self.log = load_logger_class(cfg.logger_class, cfg.statsd_host)(cfg)
+            self.log = logbridge.for_corn(load_logger_class(cfg.logger_class, cfg.statsd_host)(cfg))
         except (ConfigError, RuntimeError, OSError, ValueError) as exc:
             print(f"\nError: {exc}\n", file=sys.stderr, flush=True)
             sys.exit(1)
@@ -191,6 +193,8 @@ class Arbiter:
         self.cfg = cfg
         self.app.cfg = cfg
         self.worker_class = worker_class
+        # A worker class written for gunicorn calls its logger's access() as gunicorn does.
+        self.worker_log = logbridge.for_gunicorn(self.log) if is_gunicorn_worker(worker_class) else self.log
         self.timeout = cfg.timeout
         self.proc_name = cfg.proc_name
         if self.master_pid:
@@ -643,7 +647,7 @@ class Arbiter:
     def spawn_worker(self):
         self.worker_age += 1
         worker = self.worker_class(
-            self.worker_age, self.pid, self.listeners, self.app, self.timeout / 2.0, self.cfg, self.log
+            self.worker_age, self.pid, self.listeners, self.app, self.timeout / 2.0, self.cfg, self.worker_log
         )
         self.cfg.pre_fork(self, worker)
         mark = worker.tmp.last_update()

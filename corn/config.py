@@ -267,13 +267,9 @@ class Config:
     @property
     def worker_class(self):
         """The worker class, imported now; its `setup()` classmethod is called when it has one."""
-        from corn.workers import load_worker_class
+        from corn.workers.compat import check_worker_class
 
-        spec = self._values["worker_class"]
-        try:
-            cls = load_worker_class(spec)
-        except (ImportError, AttributeError, ValueError) as exc:
-            raise ConfigError(f"Invalid value for worker_class: {show(spec)} ({one_line(exc)})") from None
+        cls = check_worker_class(self._values["worker_class"])
         if hasattr(cls, "setup"):
             cls.setup()
         return cls
