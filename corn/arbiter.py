@@ -37,7 +37,7 @@ import sys
 import time
 import traceback
 
-from corn import SERVER_SOFTWARE, __version__, logbridge, sock, systemd
+from corn import SERVER_SOFTWARE, __version__, importpaths, logbridge, sock, systemd
 from corn.app import WSGIApplication
 from corn.errors import AppImportError, ConfigError, HaltServer
 from corn.pidfile import Pidfile
@@ -160,6 +160,7 @@ class Arbiter:
             self._daemonize()
         self.pid = os.getpid()
         try:
+            importpaths.add(cfg.chdir, cfg.pythonpath)
             self.log = logbridge.for_corn(load_logger_class(cfg.logger_class, cfg.statsd_host)(cfg))
         except (ConfigError, RuntimeError, OSError, ValueError) as exc:
             print(f"\nError: {exc}\n", file=sys.stderr, flush=True)
@@ -189,6 +190,7 @@ class Arbiter:
 
     def setup(self, cfg):
         """Adopt `cfg`: worker class, environment, timeouts, and the app when preloaded."""
+        importpaths.add(cfg.chdir, cfg.pythonpath)
         worker_class = cfg.worker_class
         self.cfg = cfg
         self.app.cfg = cfg
