@@ -43,6 +43,7 @@ from corn.errors import AppImportError, ConfigError, HaltServer
 from corn.pidfile import Pidfile
 from corn.workers.base import BOOT_SIGNALS
 from corn.workers.base import Worker as CornWorker
+from corn.workers.base import ignore_stop_signals
 from corn.workers.compat import is_gunicorn_worker
 
 WORKER_BOOT_ERROR = 3
@@ -390,6 +391,9 @@ class Arbiter:
     def halt(self, reason=None, exit_status=0, graceful=True):
         systemd.sd_notify("STOPPING=1", self.log)
         self.stop(graceful)
+        # Stopped: a second Ctrl-C or Ctrl-\ must not kill the master while the interpreter
+        # finalizes (it resets Python-handled signals to SIG_DFL; SIGQUIT's dumps core).
+        ignore_stop_signals((signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP))
         say = self.log.info if exit_status == 0 else self.log.error
         say("Shutting down: %s", self.master_name)
         if reason is not None:
@@ -688,12 +692,15 @@ class Arbiter:
         else:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
         try:
-            set_process_title(f"worker [{self.proc_name}]")
-            self.log.info("Booting worker with pid: %s", worker.pid)
-            if sock.reuse_port_enabled(self.cfg):
-                worker.sockets = sock.worker_sockets(self.listeners, self.cfg, self.log)
-            self.cfg.post_fork(self, worker)
-            worker.init_process()
+            try:
+                set_process_title(f"worker [{self.proc_name}]")
+                self.log.info("Booting worker with pid: %s", worker.pid)
+                if sock.reuse_port_enabled(self.cfg):
+                    worker.sockets = sock.worker_sockets(self.listeners, self.cfg, self.log)
+                self.cfg.post_fork(self, worker)
+                worker.init_process()
+            finally:
+                ignore_stop_signals()  # however the worker ends, no late signal may kill it
             sys.exit(0)
         except SystemExit as exc:
             status = exit_status(exc)

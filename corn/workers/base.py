@@ -39,6 +39,9 @@ BOOT_SIGNALS = frozenset((
     signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGABRT, signal.SIGCHLD,
 ))
 
+# What a worker ignores once it is ending (`ignore_stop_signals`).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1)
+
 
 class Worker(abc.ABC):
     SIGNALS = ("ABRT", "HUP", "QUIT", "INT", "TERM", "USR1", "USR2", "WINCH", "CHLD")
@@ -201,6 +204,9 @@ class Worker(abc.ABC):
         signal.signal(signal.SIGTERM, self.handle_exit)
         signal.signal(signal.SIGINT, self.handle_quit)
         signal.signal(signal.SIGWINCH, signal.SIG_IGN)
+        # A HUP that reaches a worker comes with the one its master gets (a terminal that closes
+        # signals the whole process group): the master's reload replaces this worker gracefully.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.signal(signal.SIGUSR1, self.handle_usr1)
         signal.signal(signal.SIGABRT, self.handle_abort)
         signal.siginterrupt(signal.SIGTERM, False)
@@ -215,6 +221,9 @@ class Worker(abc.ABC):
 
     def handle_quit(self, sig, frame):
         self.alive = False
+        # A Ctrl-C brings the terminal's INT and then the master's QUIT: the second changes nothing.
+        signal.signal(signal.SIGINT, already_quitting)
+        signal.signal(signal.SIGQUIT, already_quitting)
         self.cfg.worker_int(self)
         sys.exit(0)
 
@@ -231,6 +240,31 @@ class Worker(abc.ABC):
     def format_stacks(self, frame):
         """Every thread's stack; `frame` is where the signal interrupted the main thread."""
         return stacks.format_threads(frame)
+
+
+def already_quitting(sig, frame):
+    """INT or QUIT once the worker is quitting."""
+
+
+def ignore_stop_signals(signals=STOP_SIGNALS):
+    """From now on this process is on its way out: the stop signals change nothing any more.
+
+    They are set to SIG_IGN rather than left to a handler, because when the interpreter
+    finalizes it resets every signal that has a Python handler to SIG_DFL, and an INT or QUIT
+    arriving then (a terminal's Ctrl-C reaches the worker and its master, which sends QUIT in
+    turn) would kill the process, QUIT with a core dump. Python leaves SIG_IGN alone. They are
+    blocked meanwhile, so one that arrives during the change runs its old handler first (when
+    the mask is set) instead of reaching Python after its handler is gone; a handler that
+    raises then (one written for gunicorn exits on every QUIT) leaves the rest for another try."""
+    for _ in range(3):
+        try:
+            signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+            for sig in signals:
+                signal.signal(sig, signal.SIG_IGN)  # discards any that is pending
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+            return
+        except BaseException:
+            continue
 
 
 def error_app(text):
