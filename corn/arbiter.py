@@ -37,7 +37,7 @@ import sys
 import time
 import traceback
 
-from corn import SERVER_SOFTWARE, __version__, importpaths, logbridge, sock, systemd
+from corn import SERVER_SOFTWARE, __version__, bootreport, importpaths, logbridge, sock, systemd
 from corn.app import WSGIApplication
 from corn.errors import AppImportError, ConfigError, HaltServer
 from corn.pidfile import Pidfile
@@ -142,6 +142,7 @@ class Arbiter:
         self.sigkilled = set()  # pids this master sent SIGKILL
         self.boot_marks = {}  # pid -> heartbeat stamp at spawn, until a later stamp shows it booted
         self.boot_crashes = 0  # workers in a row that died before they booted
+        self.boot_reports = set()  # why workers could not boot, as logged (each reason once)
         self.spawn_after = 0.0  # monotonic time before which no worker is spawned (boot crash backoff)
         self.listeners = []
         self.pidfile = None
@@ -278,8 +279,7 @@ class Arbiter:
             self.log.error("%s", exc)
             self.halt("App failed to load.", APP_LOAD_ERROR)
         except (ConfigError, RuntimeError, OSError, ValueError) as exc:
-            self.log.error("%s", exc)
-            self.halt(_reason(exc), 1)
+            self.halt(" ".join(str(exc).split()) or type(exc).__name__, 1)  # the reason, logged once
         except Exception as exc:
             self.log.exception("Error while starting")
             self.halt(_reason(exc), 1)
@@ -494,6 +494,7 @@ class Arbiter:
             "listeners": list(self.listeners),
         }
         self._reset_environ(old["cfg"])
+        self.boot_reports.clear()  # a new worker that fails as one did before says so again
         cwd = os.getcwd()
         try:
             os.chdir(self.start_cwd)  # relative config paths mean what they meant at start
@@ -709,15 +710,16 @@ class Arbiter:
                 sys.exit(WORKER_BOOT_ERROR)
             raise
         except AppImportError as exc:
-            self.log.error("%s", exc)
-            if self.cfg.errorlog != "-":
-                print(exc, file=sys.stderr, flush=True)
+            self._report_boot_failure(worker, str(exc))
             sys.exit(APP_LOAD_ERROR)
         except BaseException as exc:
+            if not worker.booted:
+                self._report_boot_failure(worker, f"Exception in worker process:\n{traceback.format_exc().rstrip()}")
+                sys.exit(WORKER_BOOT_ERROR)
             self.log.exception("Exception in worker process")
             if self.cfg.errorlog != "-":
                 print(exc, file=sys.stderr, flush=True)
-            sys.exit(-1 if worker.booted else WORKER_BOOT_ERROR)
+            sys.exit(-1)
         finally:
             self.log.info("Worker exiting (pid: %s)", worker.pid)
             try:
@@ -725,6 +727,17 @@ class Arbiter:
                 self.cfg.worker_exit(self, worker)
             except Exception:
                 self.log.warning("Exception during worker exit:\n%s", traceback.format_exc())
+
+    def _report_boot_failure(self, worker, text):
+        """In a worker that cannot boot: leave the reason for the master, which logs each distinct
+        reason once however many workers fail alike; log it here if it cannot be left."""
+        if not bootreport.leave(worker.tmp, text):
+            self._log_boot_failure(text)
+
+    def _log_boot_failure(self, text):
+        self.log.error("%s", text)
+        if self.cfg.errorlog != "-":
+            print(text, file=sys.stderr, flush=True)
 
     def retire_worker(self, pid):
         """TERM a worker once; SIGKILL follows if it is still alive after `graceful_timeout`."""
@@ -827,6 +840,11 @@ class Arbiter:
             how = None
             if os.WIFEXITED(status):
                 code = os.WEXITSTATUS(status)
+                if code in (WORKER_BOOT_ERROR, APP_LOAD_ERROR):
+                    report = bootreport.take(worker.tmp)
+                    if report and report not in self.boot_reports:
+                        self.boot_reports.add(report)
+                        self._log_boot_failure(report)
                 if code != 0:
                     self.log.error("Worker (pid:%s) exited with code %s.", wpid, code)
                     how = f"exited with code {code}"
