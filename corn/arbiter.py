@@ -44,7 +44,7 @@ from corn.pidfile import Pidfile
 from corn.workers.base import BOOT_SIGNALS
 from corn.workers.base import Worker as CornWorker
 from corn.workers.base import ignore_stop_signals
-from corn.workers.compat import is_gunicorn_worker
+from corn.workers.compat import check_worker_class, is_gunicorn_worker
 
 WORKER_BOOT_ERROR = 3
 APP_LOAD_ERROR = 4
@@ -193,6 +193,7 @@ class Arbiter:
     def setup(self, cfg):
         """Adopt `cfg`: worker class, environment, timeouts, and the app when preloaded."""
         importpaths.add(cfg.chdir, cfg.pythonpath)
+        check_worker_class(cfg.get("worker_class"))
         worker_class = cfg.worker_class
         self.cfg = cfg
         self.app.cfg = cfg

@@ -267,9 +267,9 @@ class Config:
     @property
     def worker_class(self):
         """The worker class, imported now; its `setup()` classmethod is called when it has one."""
-        from corn.workers.compat import check_worker_class
+        from corn.workers.compat import import_worker_class
 
-        cls = check_worker_class(self._values["worker_class"])
+        cls = import_worker_class(self._values["worker_class"])
         if hasattr(cls, "setup"):
             cls.setup()
         return cls

@@ -29,12 +29,17 @@ def is_gunicorn_worker(cls):
     return base is not None and isinstance(cls, type) and issubclass(cls, base.Worker)
 
 
-def check_worker_class(spec):
-    """The worker class `spec` names, imported and checked; ConfigError in one line otherwise."""
+def import_worker_class(spec):
+    """The class `spec` names, imported; ConfigError in one line when it cannot be."""
     try:
-        cls = load_worker_class(spec)
+        return load_worker_class(spec)
     except (ImportError, AttributeError, ValueError) as exc:
         raise ConfigError(f"Invalid value for worker_class: {show(spec)} ({one_line(exc)})") from None
+
+
+def check_worker_class(spec):
+    """The worker class `spec` names, imported and checked; ConfigError in one line otherwise."""
+    cls = import_worker_class(spec)
     problem = _problem(cls)
     if problem is not None:
         raise ConfigError(f"Invalid value for worker_class: {show(spec)} ({problem})")
