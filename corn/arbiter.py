@@ -40,6 +40,7 @@ import traceback
 from corn import SERVER_SOFTWARE, __version__, bootreport, importpaths, logbridge, sock, systemd
 from corn.app import WSGIApplication
 from corn.errors import AppImportError, ConfigError, HaltServer
+from corn.heartbeat import default_tmp_dir
 from corn.pidfile import Pidfile
 from corn.workers.base import BOOT_SIGNALS
 from corn.workers.base import Worker as CornWorker
@@ -142,6 +143,7 @@ class Arbiter:
         self.sigkilled = set()  # pids this master sent SIGKILL
         self.boot_marks = {}  # pid -> heartbeat stamp at spawn, until a later stamp shows it booted
         self.boot_crashes = 0  # workers in a row that died before they booted
+        self.boot_file = None  # BootReports: where workers that cannot boot say why
         self.boot_reports = set()  # why workers could not boot, as logged (each reason once)
         self.spawn_after = 0.0  # monotonic time before which no worker is spawned (boot crash backoff)
         self.listeners = []
@@ -230,6 +232,7 @@ class Arbiter:
             self.pidfile.create(self.pid)
         self.cfg.on_starting(self)
         self.init_signals()
+        self.boot_file = bootreport.BootReports(self.cfg.worker_tmp_dir or default_tmp_dir())
         if not self.listeners:
             self.listeners = sock.create_sockets(self.cfg, self.log, self._inherited_fds())
         self.log.debug("Arbiter booted")
@@ -732,7 +735,7 @@ class Arbiter:
     def _report_boot_failure(self, worker, text):
         """In a worker that cannot boot: leave the reason for the master, which logs each distinct
         reason once however many workers fail alike; log it here if it cannot be left."""
-        if not bootreport.leave(worker.tmp, text):
+        if self.boot_file is None or not self.boot_file.leave(text):
             self._log_boot_failure(text)
 
     def _log_boot_failure(self, text):
@@ -841,11 +844,11 @@ class Arbiter:
             how = None
             if os.WIFEXITED(status):
                 code = os.WEXITSTATUS(status)
-                if code in (WORKER_BOOT_ERROR, APP_LOAD_ERROR):
-                    report = bootreport.take(worker.tmp)
-                    if report and report not in self.boot_reports:
-                        self.boot_reports.add(report)
-                        self._log_boot_failure(report)
+                if code in (WORKER_BOOT_ERROR, APP_LOAD_ERROR) and self.boot_file is not None:
+                    for report in self.boot_file.take():
+                        if report not in self.boot_reports:
+                            self.boot_reports.add(report)
+                            self._log_boot_failure(report)
                 if code != 0:
                     self.log.error("Worker (pid:%s) exited with code %s.", wpid, code)
                     how = f"exited with code {code}"
