@@ -42,9 +42,9 @@ from corn.app import WSGIApplication
 from corn.errors import AppImportError, ConfigError, HaltServer
 from corn.heartbeat import default_tmp_dir
 from corn.pidfile import Pidfile
+from corn.stopsignals import ignore_stop_signals
 from corn.workers.base import BOOT_SIGNALS
 from corn.workers.base import Worker as CornWorker
-from corn.workers.base import ignore_stop_signals
 from corn.workers.compat import check_worker_class, is_gunicorn_worker
 
 WORKER_BOOT_ERROR = 3
@@ -718,7 +718,8 @@ class Arbiter:
             sys.exit(APP_LOAD_ERROR)
         except BaseException as exc:
             if not worker.booted:
-                self._report_boot_failure(worker, f"Exception in worker process:\n{traceback.format_exc().rstrip()}")
+                failure = traceback.format_exc().rstrip()
+                self._report_boot_failure(worker, f"Exception in worker process:\n{failure}")
                 sys.exit(WORKER_BOOT_ERROR)
             self.log.exception("Exception in worker process")
             if self.cfg.errorlog != "-":

@@ -50,7 +50,7 @@ class BootReports:
             size = int(data[at:end])
             if end + 1 + size > len(data):
                 break  # still being written
-            reasons.append(data[end + 1:end + 1 + size].decode("utf-8", "replace"))
+            reasons.append(data[end + 1 : end + 1 + size].decode("utf-8", "replace"))
             at = end + 1 + size
         self._read += at
         return reasons

@@ -36,9 +36,9 @@ def logger_kind(cls):
     """CORN or GUNICORN, after the arguments of `cls.access`; ConfigError for anything else."""
     name = getattr(cls, "__qualname__", repr(cls))
     access = getattr(cls, "access", None)
+    expected = f"expected corn's access{CORN_SIGNATURE} or gunicorn's access{GUNICORN_SIGNATURE}"
     if not callable(access):
-        raise ConfigError(f"Invalid value for logger_class: {name} has no access() method "
-                          f"(expected corn's access{CORN_SIGNATURE} or gunicorn's access{GUNICORN_SIGNATURE})")
+        raise ConfigError(f"Invalid value for logger_class: {name} has no access() method ({expected})")
     try:
         parameters = list(inspect.signature(access).parameters.values())
     except (TypeError, ValueError):
@@ -52,8 +52,7 @@ def logger_kind(cls):
         return CORN
     if count == 4:
         return GUNICORN
-    raise ConfigError(f"Invalid value for logger_class: {name}.access() takes {count} arguments "
-                      f"(expected corn's access{CORN_SIGNATURE} or gunicorn's access{GUNICORN_SIGNATURE})")
+    raise ConfigError(f"Invalid value for logger_class: {name}.access() takes {count} arguments ({expected})")
 
 
 def for_corn(logger):
@@ -94,7 +93,9 @@ class GunicornLogger:
 
     def access(self, environ, status, headers, sent, request_time):
         self.logger.access(
-            AccessResponse(status, headers, sent), AccessRequest(environ), environ,
+            AccessResponse(status, headers, sent),
+            AccessRequest(environ),
+            environ,
             datetime.timedelta(seconds=request_time),
         )
 

@@ -30,6 +30,7 @@ from corn import stacks
 from corn.config import address_allowed
 from corn.errors import AppImportError
 from corn.heartbeat import Heartbeat
+from corn.stopsignals import already_quitting
 
 NOTIFY_INTERVAL = 1.0  # seconds between heartbeats: a bounded rate, never once per request
 
@@ -38,9 +39,6 @@ BOOT_SIGNALS = frozenset((
     signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGTERM, signal.SIGTTIN, signal.SIGTTOU,
     signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGABRT, signal.SIGCHLD,
 ))
-
-# What a worker ignores once it is ending (`ignore_stop_signals`).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1)
 
 
 class Worker(abc.ABC):
@@ -240,31 +238,6 @@ class Worker(abc.ABC):
     def format_stacks(self, frame):
         """Every thread's stack; `frame` is where the signal interrupted the main thread."""
         return stacks.format_threads(frame)
-
-
-def already_quitting(sig, frame):
-    """INT or QUIT once the worker is quitting."""
-
-
-def ignore_stop_signals(signals=STOP_SIGNALS):
-    """From now on this process is on its way out: the stop signals change nothing any more.
-
-    They are set to SIG_IGN rather than left to a handler, because when the interpreter
-    finalizes it resets every signal that has a Python handler to SIG_DFL, and an INT or QUIT
-    arriving then (a terminal's Ctrl-C reaches the worker and its master, which sends QUIT in
-    turn) would kill the process, QUIT with a core dump. Python leaves SIG_IGN alone. They are
-    blocked meanwhile, so one that arrives during the change runs its old handler first (when
-    the mask is set) instead of reaching Python after its handler is gone; a handler that
-    raises then (one written for gunicorn exits on every QUIT) leaves the rest for another try."""
-    for _ in range(3):
-        try:
-            signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-            for sig in signals:
-                signal.signal(sig, signal.SIG_IGN)  # discards any that is pending
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
-            return
-        except BaseException:
-            continue
 
 
 def error_app(text):

@@ -50,8 +50,10 @@ def _problem(cls):
     if not isinstance(cls, type):
         return f"{type(cls).__name__} is not a class"
     if not callable(getattr(cls, "init_process", None)):
-        return (f"{cls.__qualname__} is not a worker class: it has no init_process() "
-                f"(expected a subclass of corn.workers.base.Worker or gunicorn.workers.base.Worker)")
+        return (
+            f"{cls.__qualname__} is not a worker class: it has no init_process() "
+            f"(expected a subclass of corn.workers.base.Worker or gunicorn.workers.base.Worker)"
+        )
     try:
         inspect.signature(cls).bind(*range(7))
     except TypeError:
