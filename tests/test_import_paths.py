@@ -14,7 +14,12 @@ import sys
 from conftest import APPS_DIR, CORN_PATH, DEADLINE, CornServer, http_request, wait_for
 
 SCRIPT = "import sys\nfrom corn.cli import main\nsys.exit(main())\n"
-IMPORT_CHECK = "import importlib, sys\ntry:\n    importlib.import_module(sys.argv[1])\nexcept ImportError:\n    sys.exit(3)\n"
+IMPORT_CHECK = """import importlib, sys
+try:
+    importlib.import_module(sys.argv[1])
+except ImportError:
+    sys.exit(3)
+"""
 
 TAGGED_LOGGER = '''
 from corn.glogging import Logger
@@ -77,8 +82,12 @@ def start_script(tmp_path, workdir, args, app="basic:app", workers=1):
 def test_a_config_file_imports_a_module_beside_it(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    (work / "confhelper.py").write_text("WORKERS = 2\n\ndef post_fork(server, worker):\n    server.log.info('helper hook ran')\n")
-    (work / "gunicorn.conf.py").write_text("import confhelper\nworkers = confhelper.WORKERS\npost_fork = confhelper.post_fork\n")
+    (work / "confhelper.py").write_text(
+        "WORKERS = 2\n\ndef post_fork(server, worker):\n    server.log.info('helper hook ran')\n"
+    )
+    (work / "gunicorn.conf.py").write_text(
+        "import confhelper\nworkers = confhelper.WORKERS\npost_fork = confhelper.post_fork\n"
+    )
     assert not importable(tmp_path, work, "confhelper")  # the test does reproduce a console script
 
     checked = run_script(tmp_path, work, ["--check-config", "basic:app"])
@@ -136,7 +145,7 @@ def test_a_logger_class_named_in_a_config_file(tmp_path):
     server = start_script(tmp_path, work, [])
     try:
         assert http_request(server.port, path="/fromfile").status == 200
-        wait_for(lambda: "tagged /fromfile 200" in server.log(), message="the access line of the logger class")
+        wait_for(lambda: "tagged /fromfile 200" in server.log(), message="the logger class's access line")
     finally:
         server.stop()
 

@@ -159,13 +159,23 @@ def test_ctrl_c_to_the_group_while_the_workers_boot(tmp_path, worker_class):
         markers = workdir / "importing"
         markers.mkdir()
         env = {"SLOW_IMPORT_MARKERS": str(markers), "SLOW_IMPORT_SECONDS": "30"}
-        server = start_group_server(workdir, "slow_import:app", "-w", "2", "-k", worker_class, env=env, wait=False)
+        server = start_group_server(
+            workdir, "slow_import:app", "-w", "2", "-k", worker_class, env=env, wait=False,
+        )
         try:
-            wait_for(lambda: len(os.listdir(markers)) == 2, message="both workers importing the app")
+            wait_for(lambda markers=markers: len(os.listdir(markers)) == 2, message="both workers importing")
             server.signal_group(signal.SIGINT)
             assert_clean_end(server, 0, workdir)
         finally:
             server.stop()
+
+
+def reloaded(server, n):
+    """Send HUP to the group; wait for the n-th reload and for the workers before it to leave."""
+    before = set(server.booted_workers())
+    server.signal_group(signal.SIGHUP)
+    wait_for(lambda: server.log().count("Reload complete") == n, message=f"reload {n}")
+    wait_for(lambda: not before & set(server.booted_workers()), message="the old workers to leave")
 
 
 def test_a_closed_terminal_reloads_and_no_worker_is_killed(tmp_path):
@@ -187,10 +197,7 @@ def test_a_closed_terminal_reloads_and_no_worker_is_killed(tmp_path):
     try:
         thread.start()
         for n in range(1, 4):
-            before = set(server.booted_workers())
-            server.signal_group(signal.SIGHUP)
-            wait_for(lambda: server.log().count("Reload complete") == n, message=f"reload {n}")
-            wait_for(lambda: not before & set(server.booted_workers()), message="the old workers to leave")
+            reloaded(server, n)
         count = len(answered)
         wait_for(lambda: len(answered) > count, message="requests after the reloads")
     finally:
