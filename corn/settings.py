@@ -637,7 +637,10 @@ Write the `{...}` atoms in lower case inside `%(...)s`, e.g. `%({x-forwarded-for
     Setting(
         "logger_class", LOGGING, v.class_or_path, "corn.glogging.Logger", cli=("--logger-class",),
         meta="STRING",
-        doc="""The logger class, or a dotted path to one; it must behave like `corn.glogging.Logger`.""",
+        doc="""The logger class, or a dotted path to one: a `corn.glogging.Logger` or one written for gunicorn.
+
+A subclass of gunicorn's `gunicorn.glogging.Logger` gets every access line through gunicorn's
+`access(resp, req, environ, request_time)`; [extending.md](extending.md) describes both kinds.""",
     ),
     Setting(
         "logconfig", LOGGING, v.string, None, cli=("--log-config",), meta="FILE",
