@@ -16,6 +16,12 @@ Invariants:
 - Workers are forked with the worker signals blocked (`BOOT_SIGNALS`); the child unblocks them
   once its own handlers are installed, so a signal sent while it boots is acted on, never lost
   to the master's handlers that the child inherited.
+- A process on its way out ignores the stop signals (`corn.stopsignals`): a worker from the
+  moment its `init_process()` returns or raises, the master once its workers are stopped. A
+  terminal's Ctrl-C reaches both, and the master's QUIT follows; none of them may kill a worker
+  while the interpreter finalizes.
+- A worker that cannot boot leaves its reason in one file (`corn.bootreport`) and the master logs
+  each distinct reason once, however many workers fail alike.
 - HUP starts a new generation of workers with the reloaded configuration and retires the old
   generation only once the new workers run; if the configuration cannot be read, the logger
   cannot be set up, or a new worker fails to boot, the old workers keep serving and the error is

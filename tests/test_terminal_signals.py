@@ -124,8 +124,9 @@ def per_round_dir(tmp_path, n):
     return path
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGQUIT], ids=["INT", "QUIT"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGQUIT, signal.SIGTERM], ids=["INT", "QUIT", "TERM"])
 def test_ctrl_c_and_ctrl_backslash_to_the_group(tmp_path, sig):
+    """INT and QUIT from a terminal; TERM as a service manager sends it to every process."""
     for n in range(ROUNDS):
         workdir = per_round_dir(tmp_path, n)
         server = start_group_server(workdir, "basic:app", "-w", "2")
