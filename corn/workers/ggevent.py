@@ -119,9 +119,9 @@ class GeventWorker(Worker):
         wait_write(fd, timeout, TimeoutError("timed out waiting to write to the client"))
 
     def handle_quit(self, sig, frame):
-        """QUIT or INT. Before the worker has booted (its app may take seconds to import, and
-        the hub does not run meanwhile) it exits at once: there is nothing to drain. Once booted,
-        `quit_now` runs in a greenlet of its own, so it can wait on I/O or exit cleanly."""
+        """QUIT or INT. Before the worker has booted (its app may take seconds to import) it
+        exits at once: there is nothing to drain. Once booted, `quit_now` runs in a greenlet of
+        its own, so it can wait on I/O or exit cleanly."""
         if not self.booted:
             super().handle_quit(sig, frame)
         import gevent
