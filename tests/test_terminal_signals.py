@@ -201,12 +201,14 @@ def test_a_closed_terminal_reloads_and_no_worker_is_killed(tmp_path):
             reloaded(server, n)
         count = len(answered)
         wait_for(lambda: len(answered) > count, message="requests after the reloads")
-    finally:
         stop.set()
         thread.join(DEADLINE)
-    assert not failures
-    assert set(answered) == {200}
-    log = server.log()
-    assert not re.search(r"was sent SIG|exited with code|Traceback", log), log
-    server.signal_group(signal.SIGTERM)
-    assert_clean_end(server, 0, tmp_path)
+        assert not failures
+        assert set(answered) == {200}
+        log = server.log()
+        assert not re.search(r"was sent SIG|exited with code|Traceback", log), log
+        server.signal_group(signal.SIGTERM)
+        assert_clean_end(server, 0, tmp_path)
+    finally:
+        stop.set()
+        server.stop()
