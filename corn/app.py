@@ -24,6 +24,7 @@ import os
 import sys
 import traceback
 
+from corn import importpaths
 from corn.config import Config
 from corn.errors import AppImportError, ConfigError
 
@@ -153,17 +154,8 @@ class WSGIApplication:
         self.callable = None
 
     def prepare_paths(self):
-        """Apply `chdir` (which becomes sys.path[0]) and prepend `pythonpath` entries."""
-        chdir = self.cfg.chdir
-        if chdir:
-            os.chdir(chdir)
-            if chdir not in sys.path:
-                sys.path.insert(0, chdir)
-        if self.cfg.pythonpath:
-            for path in reversed([p.strip() for p in self.cfg.pythonpath.split(",") if p.strip()]):
-                path = os.path.abspath(path)
-                if path not in sys.path:
-                    sys.path.insert(0, path)
+        """Change into `chdir` and put it and `pythonpath` at the front of sys.path."""
+        importpaths.enter(self.cfg)
 
 
 class BaseApplication(abc.ABC):

@@ -16,6 +16,12 @@ Invariants:
 - Workers are forked with the worker signals blocked (`BOOT_SIGNALS`); the child unblocks them
   once its own handlers are installed, so a signal sent while it boots is acted on, never lost
   to the master's handlers that the child inherited.
+- A process on its way out ignores the stop signals (`corn.stopsignals`): a worker from the
+  moment its `init_process()` returns or raises, the master once its workers are stopped. A
+  terminal's Ctrl-C reaches both, and the master's QUIT follows; none of them may kill a worker
+  while the interpreter finalizes.
+- A worker that cannot boot leaves its reason in one file (`corn.bootreport`) and the master logs
+  each distinct reason once, however many workers fail alike.
 - HUP starts a new generation of workers with the reloaded configuration and retires the old
   generation only once the new workers run; if the configuration cannot be read, the logger
   cannot be set up, or a new worker fails to boot, the old workers keep serving and the error is
@@ -37,12 +43,15 @@ import sys
 import time
 import traceback
 
-from corn import SERVER_SOFTWARE, __version__, sock, systemd
+from corn import SERVER_SOFTWARE, __version__, bootreport, importpaths, logbridge, sock, systemd
 from corn.app import WSGIApplication
 from corn.errors import AppImportError, ConfigError, HaltServer
+from corn.heartbeat import default_tmp_dir
 from corn.pidfile import Pidfile
+from corn.stopsignals import ignore_stop_signals
 from corn.workers.base import BOOT_SIGNALS
 from corn.workers.base import Worker as CornWorker
+from corn.workers.compat import check_worker_class, is_gunicorn_worker
 
 WORKER_BOOT_ERROR = 3
 APP_LOAD_ERROR = 4
@@ -140,6 +149,8 @@ class Arbiter:
         self.sigkilled = set()  # pids this master sent SIGKILL
         self.boot_marks = {}  # pid -> heartbeat stamp at spawn, until a later stamp shows it booted
         self.boot_crashes = 0  # workers in a row that died before they booted
+        self.boot_file = None  # BootReports: where workers that cannot boot say why
+        self.boot_reports = set()  # why workers could not boot, as logged (each reason once)
         self.spawn_after = 0.0  # monotonic time before which no worker is spawned (boot crash backoff)
         self.listeners = []
         self.pidfile = None
@@ -149,6 +160,7 @@ class Arbiter:
         self.master_pid = 0
         self.master_name = "Master"
         self.worker_class = None
+        self.worker_log = None
         self.timeout = cfg.timeout
         self.proc_name = cfg.proc_name
         self._num_workers = None
@@ -158,7 +170,8 @@ class Arbiter:
             self._daemonize()
         self.pid = os.getpid()
         try:
-            self.log = load_logger_class(cfg.logger_class, cfg.statsd_host)(cfg)
+            importpaths.add(cfg.chdir, cfg.pythonpath)
+            self.log = logbridge.for_corn(load_logger_class(cfg.logger_class, cfg.statsd_host)(cfg))
         except (ConfigError, RuntimeError, OSError, ValueError) as exc:
             print(f"\nError: {exc}\n", file=sys.stderr, flush=True)
             sys.exit(1)
@@ -187,10 +200,14 @@ class Arbiter:
 
     def setup(self, cfg):
         """Adopt `cfg`: worker class, environment, timeouts, and the app when preloaded."""
+        importpaths.add(cfg.chdir, cfg.pythonpath)
+        check_worker_class(cfg.worker_class_spec)
         worker_class = cfg.worker_class
         self.cfg = cfg
         self.app.cfg = cfg
         self.worker_class = worker_class
+        # A worker class written for gunicorn calls its logger's access() as gunicorn does.
+        self.worker_log = logbridge.for_gunicorn(self.log) if is_gunicorn_worker(worker_class) else self.log
         self.timeout = cfg.timeout
         self.proc_name = cfg.proc_name
         if self.master_pid:
@@ -221,6 +238,7 @@ class Arbiter:
             self.pidfile.create(self.pid)
         self.cfg.on_starting(self)
         self.init_signals()
+        self.boot_file = bootreport.BootReports(self.cfg.worker_tmp_dir or default_tmp_dir())
         if not self.listeners:
             self.listeners = sock.create_sockets(self.cfg, self.log, self._inherited_fds())
         self.log.debug("Arbiter booted")
@@ -271,8 +289,7 @@ class Arbiter:
             self.log.error("%s", exc)
             self.halt("App failed to load.", APP_LOAD_ERROR)
         except (ConfigError, RuntimeError, OSError, ValueError) as exc:
-            self.log.error("%s", exc)
-            self.halt(_reason(exc), 1)
+            self.halt(" ".join(str(exc).split()) or type(exc).__name__, 1)  # the reason, logged once
         except Exception as exc:
             self.log.exception("Error while starting")
             self.halt(_reason(exc), 1)
@@ -384,6 +401,9 @@ class Arbiter:
     def halt(self, reason=None, exit_status=0, graceful=True):
         systemd.sd_notify("STOPPING=1", self.log)
         self.stop(graceful)
+        # Stopped: a second Ctrl-C or Ctrl-\ must not kill the master while the interpreter
+        # finalizes (it resets Python-handled signals to SIG_DFL; SIGQUIT's dumps core).
+        ignore_stop_signals((signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP))
         say = self.log.info if exit_status == 0 else self.log.error
         say("Shutting down: %s", self.master_name)
         if reason is not None:
@@ -484,6 +504,7 @@ class Arbiter:
             "listeners": list(self.listeners),
         }
         self._reset_environ(old["cfg"])
+        self.boot_reports.clear()  # a new worker that fails as one did before says so again
         cwd = os.getcwd()
         try:
             os.chdir(self.start_cwd)  # relative config paths mean what they meant at start
@@ -643,7 +664,7 @@ class Arbiter:
     def spawn_worker(self):
         self.worker_age += 1
         worker = self.worker_class(
-            self.worker_age, self.pid, self.listeners, self.app, self.timeout / 2.0, self.cfg, self.log
+            self.worker_age, self.pid, self.listeners, self.app, self.timeout / 2.0, self.cfg, self.worker_log
         )
         self.cfg.pre_fork(self, worker)
         mark = worker.tmp.last_update()
@@ -682,12 +703,15 @@ class Arbiter:
         else:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
         try:
-            set_process_title(f"worker [{self.proc_name}]")
-            self.log.info("Booting worker with pid: %s", worker.pid)
-            if sock.reuse_port_enabled(self.cfg):
-                worker.sockets = sock.worker_sockets(self.listeners, self.cfg, self.log)
-            self.cfg.post_fork(self, worker)
-            worker.init_process()
+            try:
+                set_process_title(f"worker [{self.proc_name}]")
+                self.log.info("Booting worker with pid: %s", worker.pid)
+                if sock.reuse_port_enabled(self.cfg):
+                    worker.sockets = sock.worker_sockets(self.listeners, self.cfg, self.log)
+                self.cfg.post_fork(self, worker)
+                worker.init_process()
+            finally:
+                ignore_stop_signals()  # however the worker ends, no late signal may kill it
             sys.exit(0)
         except SystemExit as exc:
             status = exit_status(exc)
@@ -696,15 +720,17 @@ class Arbiter:
                 sys.exit(WORKER_BOOT_ERROR)
             raise
         except AppImportError as exc:
-            self.log.error("%s", exc)
-            if self.cfg.errorlog != "-":
-                print(exc, file=sys.stderr, flush=True)
+            self._report_boot_failure(worker, str(exc))
             sys.exit(APP_LOAD_ERROR)
         except BaseException as exc:
+            if not worker.booted:
+                failure = traceback.format_exc().rstrip()
+                self._report_boot_failure(worker, f"Exception in worker process:\n{failure}")
+                sys.exit(WORKER_BOOT_ERROR)
             self.log.exception("Exception in worker process")
             if self.cfg.errorlog != "-":
                 print(exc, file=sys.stderr, flush=True)
-            sys.exit(-1 if worker.booted else WORKER_BOOT_ERROR)
+            sys.exit(-1)
         finally:
             self.log.info("Worker exiting (pid: %s)", worker.pid)
             try:
@@ -712,6 +738,17 @@ class Arbiter:
                 self.cfg.worker_exit(self, worker)
             except Exception:
                 self.log.warning("Exception during worker exit:\n%s", traceback.format_exc())
+
+    def _report_boot_failure(self, worker, text):
+        """In a worker that cannot boot: leave the reason for the master, which logs each distinct
+        reason once however many workers fail alike; log it here if it cannot be left."""
+        if self.boot_file is None or not self.boot_file.leave(text):
+            self._log_boot_failure(text)
+
+    def _log_boot_failure(self, text):
+        self.log.error("%s", text)
+        if self.cfg.errorlog != "-":
+            print(text, file=sys.stderr, flush=True)
 
     def retire_worker(self, pid):
         """TERM a worker once; SIGKILL follows if it is still alive after `graceful_timeout`."""
@@ -814,6 +851,11 @@ class Arbiter:
             how = None
             if os.WIFEXITED(status):
                 code = os.WEXITSTATUS(status)
+                if code in (WORKER_BOOT_ERROR, APP_LOAD_ERROR) and self.boot_file is not None:
+                    for report in self.boot_file.take():
+                        if report not in self.boot_reports:
+                            self.boot_reports.add(report)
+                            self._log_boot_failure(report)
                 if code != 0:
                     self.log.error("Worker (pid:%s) exited with code %s.", wpid, code)
                     how = f"exited with code {code}"

@@ -17,7 +17,7 @@ import shlex
 import sys
 import traceback
 
-from corn import __version__
+from corn import __version__, importpaths
 from corn.config import Config
 from corn.errors import AppImportError, ConfigError
 from corn.settings import SETTINGS
@@ -133,6 +133,7 @@ def build_config(argv=None, environ=None):
         config_file = config_file or namespace.config
     config_file = config_file or default_config_file()
     if config_file:
+        _paths_for_config_file(command_line, [namespace for _, namespace in from_env])
         cfg.load_file(config_file)
         cfg.set("config", config_file)
 
@@ -142,6 +143,30 @@ def build_config(argv=None, environ=None):
     if command_line.app_module:
         cfg.set("wsgi_app", command_line.app_module, label="APP_MODULE")
     return cfg
+
+
+def _paths_for_config_file(command_line, env_namespaces):
+    """Put the working directory, and the chdir and pythonpath given outside the config file,
+    on sys.path, so the config file can import modules from them (as under gunicorn)."""
+    importpaths.add(os.getcwd())
+    chdir = pythonpath = None
+    for namespace in env_namespaces + [command_line]:
+        chdir = namespace.chdir or chdir
+        pythonpath = namespace.pythonpath or pythonpath
+    chdir = os.path.abspath(chdir) if chdir and os.path.isdir(chdir) else os.getcwd()
+    importpaths.add(chdir, pythonpath)
+
+
+def check_classes(cfg):
+    """Import the worker class and the logger class the settings name, with chdir and
+    pythonpath on sys.path; ConfigError (one line) when either cannot be used."""
+    from corn.arbiter import load_logger_class
+    from corn.logbridge import logger_kind
+    from corn.workers.compat import check_worker_class
+
+    importpaths.add(cfg.chdir, cfg.pythonpath)
+    check_worker_class(cfg.worker_class_spec)
+    logger_kind(load_logger_class(cfg.logger_class, cfg.statsd_host))
 
 
 def format_config(cfg):
@@ -176,12 +201,16 @@ def main(argv=None):
         sys.exit(0)
     if not cfg.wsgi_app:
         _fail("no application module specified (expected APP_MODULE such as myapp:app, or wsgi_app)")
+    try:
+        check_classes(cfg)
+    except ConfigError as exc:
+        _fail(exc)
 
     if cfg.check_config:
         from corn.app import WSGIApplication
 
         try:
-            # wsgi() applies chdir and pythonpath, then calls load_wsgi_app(cfg.wsgi_app).
+            # wsgi() changes into chdir, then calls load_wsgi_app(cfg.wsgi_app).
             WSGIApplication(cfg).wsgi()
         except AppImportError as exc:
             _fail(exc, status=1)

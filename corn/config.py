@@ -228,7 +228,7 @@ class Config:
             if setting.implemented is not None and setting.implemented(value):
                 continue
             found.append(f"{setting.name} = {show(value)} has no effect: {setting.unsupported}")
-        spec = self._worker_spec()
+        spec = self.worker_class_spec
         if self._values["threads"] > 1 and spec in ("gevent", "sync"):
             found.append(f"threads = {self._values['threads']} has no effect: the {spec} worker is not "
                          "threaded (use -k gthread, or worker_connections with gevent)")
@@ -265,7 +265,10 @@ class Config:
         name = self._values["proc_name"]
         return name if name is not None else self._values["default_proc_name"]
 
-    def _worker_spec(self):
+    @property
+    def worker_class_spec(self):
+        """The worker_class value that applies: `gthread` where `threads` turns `sync` or the unset
+        default into it."""
         from corn.workers import effective_worker_class
 
         return effective_worker_class(
@@ -274,20 +277,16 @@ class Config:
 
     @property
     def worker_class_str(self):
-        spec = self._worker_spec()
+        spec = self.worker_class_spec
         return spec if isinstance(spec, str) else spec.__name__
 
     @property
     def worker_class(self):
         """The worker class, imported now; its `setup()` classmethod is called when it has one.
         More than one thread makes `sync` and the unset default `gthread`, as in gunicorn."""
-        from corn.workers import load_worker_class
+        from corn.workers.compat import import_worker_class
 
-        spec = self._worker_spec()
-        try:
-            cls = load_worker_class(spec)
-        except (ImportError, AttributeError, ValueError) as exc:
-            raise ConfigError(f"Invalid value for worker_class: {show(spec)} ({one_line(exc)})") from None
+        cls = import_worker_class(self.worker_class_spec)
         if hasattr(cls, "setup"):
             cls.setup()
         return cls

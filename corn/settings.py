@@ -274,8 +274,9 @@ Each gevent worker serves many connections at once, so one or two per core is us
 serves them with a pool of `threads` threads (for apps that block in C, such as database
 drivers), and an idle connection holds no thread; `sync` serves one connection at a time, for
 CPU-bound applications. As in gunicorn, `--threads` above 1 turns `sync`, and the default when
-`worker_class` is not set, into `gthread`. A class given by its path (`pkg.module.Class`) must
-subclass `corn.workers.base.Worker` or offer the same interface (`docs/workers.md`).""",
+`worker_class` is not set, into `gthread`. A class given by its path (`pkg.module.Class`)
+subclasses `corn.workers.base.Worker` or gunicorn's `gunicorn.workers.base.Worker`
+(`docs/extending.md`); `docs/workers.md` compares corn's own.""",
     ),
     _int(
         "threads", WORKERS, ("--threads",), 1,
@@ -646,7 +647,10 @@ Write the `{...}` atoms in lower case inside `%(...)s`, e.g. `%({x-forwarded-for
     Setting(
         "logger_class", LOGGING, v.class_or_path, "corn.glogging.Logger", cli=("--logger-class",),
         meta="STRING",
-        doc="""The logger class, or a dotted path to one; it must behave like `corn.glogging.Logger`.""",
+        doc="""The logger class, or a dotted path to one: a `corn.glogging.Logger` or one written for gunicorn.
+
+A subclass of gunicorn's `gunicorn.glogging.Logger` gets every access line through gunicorn's
+`access(resp, req, environ, request_time)`; [extending.md](extending.md) describes both kinds.""",
     ),
     Setting(
         "logconfig", LOGGING, v.string, None, cli=("--log-config",), meta="FILE",

@@ -73,6 +73,11 @@ class Listener:
         sock.bind(address)
 
     @property
+    def FAMILY(self):
+        """gunicorn's name for the address family, read by workers written for gunicorn."""
+        return self.family
+
+    @property
     def listening(self):
         return self.sock is not None and _is_listening(self.sock)
 

@@ -185,6 +185,15 @@ def test_app_import_failure_stops_the_master(corn_server):
     assert 1 <= booted_count(server) <= 2  # at most one boot attempt per worker slot
 
 
+def test_an_import_error_shared_by_every_worker_is_shown_once(corn_server):
+    server = corn_server("broken_import:app", "-w", "4", wait=False)
+    assert server.wait_exit() == 4
+    log = server.log()
+    assert log.count("ModuleNotFoundError: No module named 'module_that_does_not_exist'") == 1, log
+    assert log.count("Failed to import application module 'broken_import'") == 1, log
+    assert "Reason: App failed to load." in log
+
+
 def test_app_import_failure_with_preload(corn_server):
     server = corn_server("broken_import:app", "-w", "2", "--preload", wait=False)
     assert server.wait_exit() == 4

@@ -21,8 +21,10 @@ SOURCES = ("GUNICORN_CMD_ARGS", "CORN_CMD_ARGS", "PORT", "WEB_CONCURRENCY", "FOR
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
-    """A clean current directory and an environment without any corn or gunicorn variables."""
+    """A clean current directory and an environment without any corn or gunicorn variables;
+    sys.path is restored afterwards (a config file puts the working directory on it)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
     for name in SOURCES:
         monkeypatch.delenv(name, raising=False)
     return tmp_path

@@ -63,6 +63,13 @@ from flask_app import app
 corn.run(app, bind="127.0.0.1:0", wokers=2)
 """
 
+BAD_WORKER_CLASS_SCRIPT = """
+import corn
+from flask_app import app
+
+corn.run(app, bind="127.0.0.1:0", worker_class="no_such_module.Worker")
+"""
+
 
 class ScriptServer(CornServer):
     """A master started by a deployment script instead of the corn command."""
@@ -140,3 +147,13 @@ def test_importing_corn_stays_cheap(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=server.env, capture_output=True, text=True,
                           timeout=60)
     assert done.stdout.strip() == "[] True True", done.stderr
+
+
+def test_run_with_a_worker_class_that_does_not_import_says_so_once(tmp_path):
+    server = ScriptServer(tmp_path, BAD_WORKER_CLASS_SCRIPT)
+    done = subprocess.run(server.args, env=server.env, cwd=server.workdir, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert output.count("No module named 'no_such_module'") == 1, output
+    assert "Reason: Invalid value for worker_class: 'no_such_module.Worker'" in output

@@ -29,6 +29,7 @@ from corn import stacks
 from corn.config import address_allowed
 from corn.errors import AppImportError
 from corn.heartbeat import Heartbeat
+from corn.stopsignals import already_quitting
 
 NOTIFY_INTERVAL = 1.0  # seconds between heartbeats: a bounded rate, never once per request
 
@@ -219,6 +220,9 @@ class Worker(abc.ABC):
         signal.signal(signal.SIGTERM, self.handle_exit)
         signal.signal(signal.SIGINT, self.handle_quit)
         signal.signal(signal.SIGWINCH, signal.SIG_IGN)
+        # A HUP that reaches a worker comes with the one its master gets (a terminal that closes
+        # signals the whole process group): the master's reload replaces this worker gracefully.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.signal(signal.SIGUSR1, self.handle_usr1)
         signal.signal(signal.SIGABRT, self.handle_abort)
         signal.siginterrupt(signal.SIGTERM, False)
@@ -233,6 +237,9 @@ class Worker(abc.ABC):
 
     def handle_quit(self, sig, frame):
         self.alive = False
+        # A Ctrl-C brings the terminal's INT and then the master's QUIT: the second changes nothing.
+        signal.signal(signal.SIGINT, already_quitting)
+        signal.signal(signal.SIGQUIT, already_quitting)
         self.cfg.worker_int(self)
         sys.exit(0)
 

@@ -70,13 +70,10 @@ class GeventWorker(Worker):
         super().init_process()
 
     def init_signals(self):
-        super().init_signals()
+        super().init_signals()  # QUIT and INT: handle_quit below, a Python-level handler
         import gevent
         import signal
 
-        # Runs in a greenlet of its own, so it can wait on I/O or exit cleanly.
-        gevent.signal_handler(signal.SIGQUIT, lambda: gevent.spawn(self.quit_now))
-        gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(self.quit_now))
         gevent.signal_handler(signal.SIGTERM, self.handle_exit, None, None)
         gevent.signal_handler(signal.SIGUSR1, lambda: gevent.spawn(self.log.reopen_files))
 
@@ -119,11 +116,23 @@ class GeventWorker(Worker):
 
         return GeventEngine()
 
+    def handle_quit(self, sig, frame):
+        """QUIT or INT. Before the worker has booted (its app may take seconds to import) it
+        exits at once: there is nothing to drain. Once booted, `quit_now` runs in a greenlet of
+        its own, so it can wait on I/O or exit cleanly."""
+        if not self.booted:
+            super().handle_quit(sig, frame)
+        import gevent
+
+        gevent.spawn(self.quit_now)
+
     def quit_now(self):
-        """QUIT or INT, in a greenlet of its own: the worker_int hook, then a stop whose drain
-        lasts QUICK_DRAIN seconds at most."""
-        self.cfg.worker_int(self)
+        """The worker_int hook, then a stop whose drain lasts QUICK_DRAIN seconds at most; once
+        only, as a Ctrl-C brings the terminal's INT and then the master's QUIT."""
+        if self.quick_since is not None:
+            return
         self.quick_since = time.monotonic()
+        self.cfg.worker_int(self)
         self.handle_exit(None, None)
 
     def handle_exit(self, sig, frame):

@@ -36,6 +36,7 @@ import socket
 import threading
 import time
 
+from corn.stopsignals import already_quitting
 from corn.workers.base import Worker
 
 HEARTBEAT_TICK = 1.0
@@ -87,10 +88,16 @@ class ThreadWorker(Worker):
         signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)  # a signal ends the epoll wait
 
     def handle_quit(self, sig, frame):
-        """QUIT/INT: the worker_int hook, then a stop whose drain lasts QUICK_DRAIN seconds at most."""
-        self.cfg.worker_int(self)
+        """QUIT/INT. Before the worker has booted it exits at once: there is nothing to drain.
+        Once booted: the worker_int hook, then a stop whose drain lasts QUICK_DRAIN seconds at
+        most; once only, as a Ctrl-C brings the terminal's INT and then the master's QUIT."""
+        if not self.booted:
+            super().handle_quit(sig, frame)
+        signal.signal(signal.SIGINT, already_quitting)
+        signal.signal(signal.SIGQUIT, already_quitting)
         self.quick_since = time.monotonic()
         self.alive = False
+        self.cfg.worker_int(self)
 
     def stop_accepting(self):
         """Any thread may ask; the main thread closes the listeners when it wakes up."""

@@ -1,9 +1,7 @@
 """What the gthread worker adds: N threads serving N requests that block in C at once, connections
-that wait for a request holding no thread, and `--threads` choosing the worker as in gunicorn;
-and a worker class of one's own, named by its path, on the same request cycle."""
+that wait for a request holding no thread, and `--threads` choosing the worker as in gunicorn."""
 
 import json
-import signal
 import socket
 import threading
 
@@ -138,11 +136,3 @@ def test_each_thread_serves_many_connections_over_time(corn_server):
         thread.join(DEADLINE)
     assert results == [200] * 80
 
-
-def test_a_worker_class_of_ones_own_serves_through_the_same_handlers(corn_server):
-    server = corn_server("basic:app", "-w", "1", "-k", "custom_worker.OneAtATime")
-    assert "Using worker: custom_worker.OneAtATime" in server.log()
-    resp = http_request(server.port, "POST", "/echo", body=b"through a custom worker")
-    assert resp.body == b"through a custom worker"
-    server.signal(signal.SIGTERM)
-    assert server.wait_exit() == 0
