@@ -268,7 +268,7 @@ Each gevent worker serves many connections at once, so one or two per core is us
     ),
     Setting(
         "worker_class", WORKERS, v.worker_class, "gevent", cli=("-k", "--worker-class"), meta="STRING",
-        doc="""The kind of worker: `gevent` (the default), `gthread`, `sync`, or a dotted path to a Worker class.
+        doc="""The kind of worker: `gevent` (the default), `gthread`, `sync`, or a dotted path to a class.
 
 `gevent` serves up to `worker_connections` connections per worker with greenlets; `gthread`
 serves them with a pool of `threads` threads (for apps that block in C, such as database

@@ -11,7 +11,8 @@ DIR`, built in place), to compare a change with what it changes in one interleav
 no app, so it has no row in a scenario whose app does more than answer (blocking-5ms).
 
 Every server runs pinned to CPU 0 and wrk to CPU 1 (`--swap-cpus`: the other way round), so the
-server has a core of its own and the load generator cannot steal it. Each measurement gets a fresh server on a fresh port; within a run
+server has a core of its own and the load generator cannot steal it. Each measurement gets a
+fresh server on a fresh port; within a run
 the servers take turns on each scenario (corn, gunicorn, nginx, corn, ...), so a slow minute of the
 machine hits all of them, and the table shows the median over the runs. `--idle` holds thousands
 of idle keep-alive connections open against one worker and reports its memory per connection;
@@ -177,7 +178,7 @@ def pinned(cpu, command):
 
 def server_env(root=REPO_ROOT):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([root, REPO_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PYTHONPATH"] = os.pathsep.join([root, REPO_ROOT, *filter(None, [env.get("PYTHONPATH")])])
     env.pop("GUNICORN_CMD_ARGS", None)
     env.pop("CORN_CMD_ARGS", None)
     return env
@@ -766,7 +767,7 @@ def parse_args(argv):
                              f"[{','.join(DEFAULT_SERVERS)}]")
     parser.add_argument("--json", metavar="FILE", help="write the raw results to FILE")
     parser.add_argument("--swap-cpus", action="store_true",
-                        help=f"the servers on CPU {CLIENT_CPU} and wrk on CPU {SERVER_CPU}: the other placement")
+                        help=f"the servers on CPU {CLIENT_CPU} and wrk on CPU {SERVER_CPU}")
     parser.add_argument("--baseline", metavar="DIR",
                         help="a checkout of corn, built in place, that the corn-base server runs")
     parser.add_argument("--idle", type=int, nargs="?", const=10000, default=0, metavar="N",

@@ -25,7 +25,11 @@ APPS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
 CORN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(corn.__file__)))
 DEADLINE = 60.0  # seconds: generous, for a loaded two-core machine
 WORKER_CLASSES = ("gevent", "gthread", "sync")
-WORKER_ARGS = {"gevent": ("-k", "gevent"), "gthread": ("-k", "gthread", "--threads", "4"), "sync": ("-k", "sync")}
+WORKER_ARGS = {
+    "gevent": ("-k", "gevent"),
+    "gthread": ("-k", "gthread", "--threads", "4"),
+    "sync": ("-k", "sync"),
+}
 
 
 def wait_for(predicate, timeout=DEADLINE, interval=0.05, message="condition"):
@@ -170,7 +174,7 @@ def corn_server(request, tmp_path):
     servers = []
     worker_args = ()
     if "worker_class" in request.fixturenames:
-        worker_args = WORKER_ARGS[request.getfixturevalue("worker_class")]
+        worker_args = WORKER_ARGS.get(request.getfixturevalue("worker_class"), ())
 
     def start(app, *args, workers=None, env=None, wait=True):
         if "-k" not in args:

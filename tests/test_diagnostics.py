@@ -5,7 +5,6 @@
 import re
 import socket
 
-import pytest
 from conftest import DEADLINE, http_request, pid_alive, wait_for
 
 HANG_LINE = "while time.monotonic() < end:"  # the /hang loop in tests/apps/basic.py
@@ -46,7 +45,8 @@ def test_hung_worker_logs_where_it_hung(corn_server, tmp_path, worker_class):
     conf = tmp_path / "abort.conf.py"
     conf.write_text(ABORT_HOOK.format(record=str(record)))
     # gthread: a worker is hung when every one of its threads is stuck, here the only one
-    server = corn_server("basic:app", "-w", "1", "-t", "2", "-k", worker_class, "--threads", "1", "-c", str(conf))
+    server = corn_server("basic:app", "-w", "1", "-t", "2", "-k", worker_class, "--threads", "1",
+                         "-c", str(conf))
     (hung,) = server.booted_workers()
     idle = server.connect()  # a second connection, parked in its own greenlet under gevent
     client = server.connect()

@@ -1,4 +1,4 @@
-"""Worker classes by name: `-k gevent` (the default), `-k gthread` and `-k sync`, or a dotted path to a class."""
+"""Worker classes by name: `-k gevent` (the default), `-k gthread` and `-k sync`, or a dotted path."""
 
 import importlib
 

@@ -119,8 +119,8 @@ class ThreadWorker(Worker):
         self.start_accepting()
         self.busy_since = [0.0] * self.threads
         for number in range(self.threads):
-            thread = threading.Thread(target=self.serve_tasks, args=(number,), name=f"corn-worker-{number + 1}",
-                                      daemon=True)
+            name = f"corn-worker-{number + 1}"
+            thread = threading.Thread(target=self.serve_tasks, args=(number,), name=name, daemon=True)
             thread.start()
             self.pool.append(thread)
 
@@ -189,8 +189,10 @@ class ThreadWorker(Worker):
 
     def accept(self, listener, handler, limit=MAX_ACCEPT):
         for _ in range(limit):
-            if self.open_connections() >= self.cfg.worker_connections or (not self.alive and limit == MAX_ACCEPT):
+            if self.open_connections() >= self.cfg.worker_connections:
                 return
+            if not self.alive and limit == MAX_ACCEPT:
+                return  # stopping: only close_listeners() still takes what is queued
             try:
                 sock, addr = listener.accept()
             except BlockingIOError:

@@ -66,8 +66,8 @@ def download(request):
 
 
 urlpatterns = [
-    path("", index), path("post", post), path("upload", upload), path("stream", stream), path("download", download),
-    path("blocking", blocking),
+    path("", index), path("post", post), path("upload", upload), path("stream", stream),
+    path("download", download), path("blocking", blocking),
 ]
 
 application = get_wsgi_application()
