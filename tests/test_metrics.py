@@ -245,3 +245,61 @@ def test_bad_metrics_bind_is_refused():
         metrics_address("fd://3")
     with pytest.raises(Invalid):
         metrics_address("127.0.0.1:notaport")
+
+
+RELOAD_APP = """
+def app(environ, start_response):
+    body = {body!r}
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def test_reload_on_file_change_counts_a_reload(corn_server, tmp_path, worker_class):
+    module = tmp_path / "metrics_reload_app.py"
+    module.write_text(RELOAD_APP.format(body=b"one"))
+    server = corn_server("metrics_reload_app:app", "--reload", "--pythonpath", str(tmp_path),
+                         "--metrics-bind", "127.0.0.1:0", env={"PYTHONDONTWRITEBYTECODE": "1"})
+    port = metrics_port(server)
+    for _ in range(3):
+        assert http_request(server.port, "GET", "/").body == b"one"
+    before = os.stat(module).st_mtime
+    module.write_text(RELOAD_APP.format(body=b"two"))
+    os.utime(module, (before + 2, before + 2))
+    wait_for(lambda: http_request(server.port, "GET", "/").body == b"two", message="the new code")
+    samples = wait_for(lambda: (s := scrape(port)) and value(s, "corn_worker_restarts_total", reason="reload") == 1
+                       and s, message="a reload restart")
+    assert value(samples, "corn_request_duration_seconds_count") >= 4  # the first worker's count kept
+    assert value(samples, "corn_worker_restarts_total", reason="crash") == 0
+
+
+def test_usr2_new_master_takes_the_address_over_with_its_own_counters(corn_server):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_at = probe.getsockname()[1]
+    server = corn_server("metrics_app:app", "--metrics-bind", f"127.0.0.1:{metrics_at}")
+    old_master = server.pid
+    for _ in range(3):
+        assert http_request(server.port, "GET", "/").status == 200
+    wait_for(lambda: value(scrape(metrics_at), "corn_request_duration_seconds_count") == 3, message="3 requests")
+    server.signal(signal.SIGUSR2)
+
+    def new_master():
+        pids = [int(p) for p in re.findall(r"Listening at: \S+ \((\d+)\)", server.log())]
+        return next((p for p in pids if p != old_master), None)
+
+    new_pid = wait_for(new_master, message="a re-executed master")
+    try:
+        wait_for(lambda: "in use by the previous master" in server.log(), message="the new master waiting")
+        server.signal(signal.SIGTERM)
+        assert server.wait_exit() == 0
+        wait_for(lambda: f"Metrics at: http://127.0.0.1:{metrics_at}/metrics ({new_pid})" in server.log(),
+                 message="the new master's endpoint")
+        assert http_request(server.port, "GET", "/").status == 200
+        samples = wait_for(lambda: (s := scrape(metrics_at)) and value(s, "corn_request_duration_seconds_count") == 1
+                           and s, message="the new master's own count")
+        assert value(samples, "corn_workers") == 1
+    finally:
+        if pid_alive(new_pid):
+            os.kill(new_pid, signal.SIGTERM)
+        wait_for(lambda: not pid_alive(new_pid), message="the new master to stop")
