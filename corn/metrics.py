@@ -66,7 +66,8 @@ METRICS = (
     Metric("corn_connections_open", "gauge", "Client connections open now."),
     Metric("corn_keepalive_reuses", "counter", "Requests served on a connection that had served one before."),
     Metric("corn_workers", "gauge", "Worker processes (including those retiring)."),
-    Metric("corn_worker_restarts", "counter", "Workers that exited and were replaced, by reason.", ("reason",)),
+    Metric("corn_worker_restarts", "counter", "Workers that exited and were replaced, by reason.",
+           ("reason",)),
     Metric("corn_worker_heartbeat_age_seconds", "gauge",
            "Seconds since each worker's last heartbeat.", ("pid",)),
     Metric("corn_listen_queue_depth", "gauge",
@@ -299,7 +300,8 @@ def render_markdown():
             name = f"{metric.name}_bucket`, `_sum`, `_count"
         else:
             name = metric.name
-        labels = ", ".join(f"`{label}`" for label in metric.labels + (("le",) if metric.type == "histogram" else ()))
+        names = metric.labels + (("le",) if metric.type == "histogram" else ())
+        labels = ", ".join(f"`{label}`" for label in names)
         rows.append(f"| `{name}` | {metric.type} | {labels} | {metric.help} |")
     buckets = ", ".join(str(b) for b in BUCKETS)
     return (DOC_HEAD + "\n".join(rows) + "\n\n"

@@ -51,7 +51,8 @@ def render(samples, openmetrics=False):
         lines.append(f"# TYPE {family} {metric.type}")
         for suffix, labels, value in rows:
             text = ",".join(f'{key}="{_escape_label(val)}"' for key, val in labels.items())
-            lines.append(f"{name}{suffix}{{{text}}} {_number(value)}" if text else f"{name}{suffix} {_number(value)}")
+            labelled = f"{{{text}}}" if text else ""
+            lines.append(f"{name}{suffix}{labelled} {_number(value)}")
     if openmetrics:
         lines.append("# EOF")
     return ("\n".join(lines) + "\n").encode("utf-8")

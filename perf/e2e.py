@@ -714,7 +714,8 @@ def report(args, info, summary, idle_results, soak_results):
         "--worker-connections 1000 --log-level warning perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 "
         "-k gevent --worker-connections 1000 --log-level warning perf.apps:APP`, corn-gthread and "
         f"gunicorn-gthread the same with `-k gthread --threads {THREADS}`, "
-        + ("corn-metrics corn's with `--metrics-bind 127.0.0.1:PORT`, " if "corn-metrics" in args.servers else "")
+        + ("corn-metrics corn's with `--metrics-bind 127.0.0.1:PORT`, "
+           if "corn-metrics" in args.servers else "")
         + (f"corn-base corn's gevent worker from the checkout {os.path.basename(Server.baseline)!r} "
            f"({baseline_version()}), " if Server.baseline else "")
         + "nginx `worker_processes 1`, `access_log off` (perf/nginx.conf.template); APP is `hello`, "

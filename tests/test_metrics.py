@@ -44,6 +44,15 @@ def scrape(port):
     return samples
 
 
+def scrape_until(port, ok, message):
+    """The first scrape for which `ok(samples)` holds (polled up to wait_for's deadline)."""
+    def check():
+        samples = scrape(port)
+        return samples if ok(samples) else None
+
+    return wait_for(check, message=message)
+
+
 def value(samples, name, **labels):
     return samples.get((name, tuple(sorted(labels.items()))), 0)
 
@@ -100,7 +109,8 @@ def test_known_mix_of_requests_is_counted_exactly(corn_server, worker_class):
 
     def settled():
         samples = scrape(port)
-        done = (requests_by_label(samples) == expected and total(samples, "corn_request_parse_errors_total") == 1
+        done = (requests_by_label(samples) == expected
+                and total(samples, "corn_request_parse_errors_total") == 1
                 and value(samples, "corn_requests_in_progress") == 0
                 and value(samples, "corn_connections_open") == 0)
         return samples if done else None
@@ -129,8 +139,7 @@ def test_keepalive_reuses(corn_server, worker_class):
         for _ in range(3):
             client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert client.read_response().status == 200
-        samples = wait_for(lambda: (s := scrape(port)) and value(s, "corn_keepalive_reuses_total") == 2 and s,
-                           message="two keep-alive reuses")
+        samples = scrape_until(port, lambda s: value(s, "corn_keepalive_reuses_total") == 2, "two reuses")
         assert value(samples, "corn_connections_open") == 1
         assert value(samples, "corn_connections_accepted_total") == 1
 
@@ -170,15 +179,16 @@ def test_kill_9_counts_a_crash_and_totals_stay(corn_server):
     port = metrics_port(server)
     for _ in range(10):
         assert http_request(server.port, "GET", "/").status == 200
-    before = wait_for(lambda: (s := scrape(port)) and value(s, "corn_request_duration_seconds_count") == 10 and s,
-                      message="ten requests counted")
+    before = scrape_until(port, lambda s: value(s, "corn_request_duration_seconds_count") == 10,
+                          "10 requests")
     victim = server.booted_workers()[0]
     os.kill(victim, signal.SIGKILL)
-    after = wait_for(
-        lambda: (s := scrape(port)) and value(s, "corn_worker_restarts_total", reason="crash") == 1
-        and len(server.booted_workers()) == 2 and victim not in server.booted_workers() and s,
-        message="the crash counted and the worker replaced")
-    for name in ("corn_requests_total", "corn_request_duration_seconds_count", "corn_connections_accepted_total",
+    after = scrape_until(
+        port, lambda s: value(s, "corn_worker_restarts_total", reason="crash") == 1
+        and len(server.booted_workers()) == 2 and victim not in server.booted_workers(),
+        "the crash counted and the worker replaced")
+    for name in ("corn_requests_total", "corn_request_duration_seconds_count",
+                 "corn_connections_accepted_total",
                  "corn_received_bytes_total", "corn_sent_bytes_total"):
         assert total(after, name) >= total(before, name), name
     assert value(after, "corn_request_duration_seconds_count") >= 10
@@ -193,8 +203,8 @@ def test_max_requests_and_hup_restarts(corn_server):
     wait_for(lambda: value(scrape(port), "corn_worker_restarts_total", reason="max_requests") == 1,
              message="a max_requests restart")
     server.signal(signal.SIGHUP)
-    samples = wait_for(lambda: (s := scrape(port)) and value(s, "corn_worker_restarts_total", reason="reload") == 1
-                       and s, message="a reload restart")
+    samples = scrape_until(port, lambda s: value(s, "corn_worker_restarts_total", reason="reload") == 1,
+                           "a reload restart")
     assert value(samples, "corn_request_duration_seconds_count") == 2
     assert value(samples, "corn_worker_restarts_total", reason="crash") == 0
 
@@ -267,8 +277,8 @@ def test_reload_on_file_change_counts_a_reload(corn_server, tmp_path, worker_cla
     module.write_text(RELOAD_APP.format(body=b"two"))
     os.utime(module, (before + 2, before + 2))
     wait_for(lambda: http_request(server.port, "GET", "/").body == b"two", message="the new code")
-    samples = wait_for(lambda: (s := scrape(port)) and value(s, "corn_worker_restarts_total", reason="reload") == 1
-                       and s, message="a reload restart")
+    samples = scrape_until(port, lambda s: value(s, "corn_worker_restarts_total", reason="reload") == 1,
+                           "a reload restart")
     assert value(samples, "corn_request_duration_seconds_count") >= 4  # the first worker's count kept
     assert value(samples, "corn_worker_restarts_total", reason="crash") == 0
 
@@ -281,7 +291,7 @@ def test_usr2_new_master_takes_the_address_over_with_its_own_counters(corn_serve
     old_master = server.pid
     for _ in range(3):
         assert http_request(server.port, "GET", "/").status == 200
-    wait_for(lambda: value(scrape(metrics_at), "corn_request_duration_seconds_count") == 3, message="3 requests")
+    scrape_until(metrics_at, lambda s: value(s, "corn_request_duration_seconds_count") == 3, "3 requests")
     server.signal(signal.SIGUSR2)
 
     def new_master():
@@ -296,8 +306,8 @@ def test_usr2_new_master_takes_the_address_over_with_its_own_counters(corn_serve
         wait_for(lambda: f"Metrics at: http://127.0.0.1:{metrics_at}/metrics ({new_pid})" in server.log(),
                  message="the new master's endpoint")
         assert http_request(server.port, "GET", "/").status == 200
-        samples = wait_for(lambda: (s := scrape(metrics_at)) and value(s, "corn_request_duration_seconds_count") == 1
-                           and s, message="the new master's own count")
+        samples = scrape_until(metrics_at, lambda s: value(s, "corn_request_duration_seconds_count") == 1,
+                               "the new master's own count")
         assert value(samples, "corn_workers") == 1
     finally:
         if pid_alive(new_pid):
