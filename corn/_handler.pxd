@@ -11,14 +11,46 @@ from corn._parser cimport ChunkedDecoder, RequestParser
 from corn._stream cimport Engine, Stream
 
 
+# The worker's counters (--metrics-bind): one array of 64-bit integers in a shared-memory slot the
+# master mapped before the fork; the master sums the slots when scraped (corn.metrics). These are
+# the indices; corn._handler.COUNTER_SLOTS names them for Python.
+cdef enum:
+    N_METHODS = 8                      # GET HEAD POST PUT DELETE PATCH OPTIONS, then any other
+    N_CLASSES = 5                      # status classes 1xx to 5xx
+    N_BUCKETS = 12                     # duration histogram buckets, the last one +Inf
+    N_ERROR_KINDS = 32                 # parse error classes (corn._handler.ERROR_KINDS), the last "other"
+    C_REQUESTS = 0                     # [method * N_CLASSES + class - 1] responses by method and class
+    C_BUCKETS = 40                     # [i] requests whose duration fell in bucket i (not cumulative)
+    C_DURATION_US = 52                 # the sum of request durations, microseconds
+    C_BYTES_IN = 53                    # bytes received on connections
+    C_BYTES_OUT = 54                   # response bytes sent (heads and bodies)
+    C_ACCEPTED = 55                    # connections accepted
+    C_CLOSED = 56                      # connections closed
+    C_BEGUN = 57                       # requests whose head was received
+    C_DONE = 58                        # requests finished (answered or failed)
+    C_REUSES = 59                      # requests on a kept-alive connection (not its first)
+    C_EXIT_REASON = 60                 # not a counter: why the worker is leaving (EXIT_*)
+    C_ERRORS = 64                      # [kind] requests refused by a parse error
+    N_COUNTERS = 96
+
+cdef enum:
+    EXIT_NONE = 0
+    EXIT_MAX_REQUESTS = 1
+    EXIT_RELOAD = 2
+
+
 cdef class WorkerState:
     # --- per worker, shared by its handlers ----------------------------------------------------
     cdef public bint stopping          # the worker stops: responses say Connection: close
     cdef readonly long long requests   # requests begun in this worker (worker.nr)
     cdef long long max_requests        # the worker's max_requests (with its jitter), 0 for none
     cdef object on_last_request        # called once, as the max_requests-th request begins
+    cdef long long* counters           # the worker's metrics slot, NULL when metrics are off
+    cdef object counters_view          # keeps the slot's memory exported while counters points in it
 
     cdef bint request_begins(self) except -1
+    cdef int count_request(self, str method, int status, double started, long long out) except -1
+    cdef int count_error(self, exc, long long out) except -1
 
 
 cdef class ConnectionHandler:
@@ -77,6 +109,7 @@ cdef class Connection:
     cdef bint eof                      # the peer closed its side
     cdef bint must_close               # framing is broken or a limit was hit: do not reuse
     cdef Py_ssize_t requests           # requests served on this connection
+    cdef long long* counters           # the worker's metrics slot (WorkerState.counters), or NULL
     # --- where the connection stands between two calls of resume() -----------------------------
     cdef bint first                    # no request has been served yet
     cdef object proxy_info             # what the PROXY header said, for the whole connection
@@ -125,6 +158,7 @@ cdef class Response:
     cdef bytes _head(self)
     cdef int _write(self, data) except -1
     cdef bint head_request
+    cdef Py_ssize_t head_bytes         # the size of the head sent (for the bytes-out counter)
     cdef WorkerState state             # its stopping flag: the head then says close
     cdef int finish(self) except -1
     cdef int send_file(self, wrapper, double timeout) except -1

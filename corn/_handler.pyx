@@ -262,15 +262,98 @@ cdef inline double monotonic_now() noexcept nogil:
     return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
+# --- metrics: the worker's counters in its shared-memory slot ---------------------------------
+# The request cycle bumps plain C integers in the slot (WorkerState.counters) and nothing else: no
+# Python object, no system call. gthread workers bump them from several threads; that is safe
+# because the compiled code holds the GIL while it increments. Each worker owns its slot, the
+# master only reads it (aligned 64-bit loads), so no lock is shared between processes.
+
+# Upper bounds of the duration histogram's buckets, in seconds; the last bucket is +Inf.
+cdef double BUCKET_BOUNDS[N_BUCKETS - 1]
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+for _i, _bound in enumerate(DURATION_BUCKETS):
+    BUCKET_BOUNDS[_i] = _bound
+
+# The method label of each row of C_REQUESTS; the last row holds every other method.
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other")
+
+
+def _error_kinds():
+    """The parse error classes of corn.http_errors by name, sorted; the last kind is "other"."""
+    import corn.http_errors as module
+
+    found = set()
+    todo = [HTTPParseError]
+    while todo:
+        cls = todo.pop()
+        if cls.__module__ == module.__name__:
+            found.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    names = sorted(found)[:N_ERROR_KINDS - 1]
+    return tuple(names) + ("other",)
+
+
+ERROR_KINDS = _error_kinds()
+cdef dict ERROR_INDEX = {name: i for i, name in enumerate(ERROR_KINDS)}
+
+# Where each counter lives in a slot, for the master's reader (corn.metrics).
+COUNTER_SLOTS = {
+    "requests": C_REQUESTS, "buckets": C_BUCKETS, "duration_us": C_DURATION_US, "bytes_in": C_BYTES_IN,
+    "bytes_out": C_BYTES_OUT, "accepted": C_ACCEPTED, "closed": C_CLOSED, "begun": C_BEGUN, "done": C_DONE,
+    "reuses": C_REUSES, "exit_reason": C_EXIT_REASON, "errors": C_ERRORS,
+}
+COUNTER_COUNT = N_COUNTERS
+EXIT_REASONS = {EXIT_MAX_REQUESTS: "max_requests", EXIT_RELOAD: "reload"}
+
+
+cdef inline int method_row(str method) noexcept:
+    """The row of C_REQUESTS for a request method."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(method)
+    if n == 3:
+        if method == "GET":
+            return 0
+        if method == "PUT":
+            return 3
+    elif n == 4:
+        if method == "HEAD":
+            return 1
+        if method == "POST":
+            return 2
+    elif n == 6:
+        if method == "DELETE":
+            return 4
+    elif n == 5:
+        if method == "PATCH":
+            return 5
+    elif n == 7:
+        if method == "OPTIONS":
+            return 6
+    return N_METHODS - 1
+
+
 @cython.final
 cdef class WorkerState:
-    """What the handlers of one worker share: the stopping flag, the request count, max_requests."""
+    """What the handlers of one worker share: the stopping flag, the request count, max_requests,
+    and the worker's metrics slot when metrics are on."""
 
-    def __init__(self, long long max_requests=0, on_last_request=None):
+    def __init__(self, long long max_requests=0, on_last_request=None, counters=None):
+        cdef long long[::1] view
         self.max_requests = max_requests
         self.on_last_request = on_last_request
         self.stopping = False
         self.requests = 0
+        self.counters = NULL
+        if counters is not None:
+            view = memoryview(counters).cast("B").cast("q")
+            if view.shape[0] < N_COUNTERS:
+                raise ValueError(f"a metrics slot holds {N_COUNTERS} counters, this one {view.shape[0]}")
+            self.counters_view = view  # the mapping cannot be closed while this is exported
+            self.counters = &view[0]
+
+    def mark_exit(self, str reason):
+        """Tell the master why this worker is about to leave ("max_requests" or "reload")."""
+        if self.counters != NULL:
+            self.counters[C_EXIT_REASON] = EXIT_RELOAD if reason == "reload" else EXIT_MAX_REQUESTS
 
     cdef bint request_begins(self) except -1:
         """Counts a request; False when it is the worker's last (max_requests), which the worker
@@ -279,10 +362,42 @@ cdef class WorkerState:
         if self.max_requests > 0 and self.requests >= self.max_requests:
             if self.requests == self.max_requests:
                 self.stopping = True
+                if self.counters != NULL:
+                    self.counters[C_EXIT_REASON] = EXIT_MAX_REQUESTS
                 if self.on_last_request is not None:
                     self.on_last_request()
             return False
         return True
+
+    cdef int count_request(self, str method, int status, double started, long long out) except -1:
+        """A request has ended: by method and status class (status 0: it got no response), its
+        duration since its head was received, the bytes sent for it. Only with counters."""
+        cdef long long* c = self.counters
+        cdef double seconds
+        cdef int cls = status // 100
+        cdef int i = 0
+        c[C_DONE] += 1
+        if status == 0:
+            return 0
+        if cls < 1:
+            cls = 1
+        elif cls > N_CLASSES:
+            cls = N_CLASSES
+        c[C_REQUESTS + method_row(method) * N_CLASSES + cls - 1] += 1
+        seconds = monotonic_now() - started
+        while i < N_BUCKETS - 1 and seconds > BUCKET_BOUNDS[i]:
+            i += 1
+        c[C_BUCKETS + i] += 1
+        c[C_DURATION_US] += <long long>(seconds * 1e6)
+        c[C_BYTES_OUT] += out
+        return 0
+
+    cdef int count_error(self, exc, long long out) except -1:
+        """A request refused by a parse error, by the error's class name. Only with counters."""
+        cdef object index = ERROR_INDEX.get(type(exc).__name__)
+        self.counters[C_ERRORS + (<int>index if index is not None else N_ERROR_KINDS - 1)] += 1
+        self.counters[C_BYTES_OUT] += out
+        return 0
 
 
 @cython.final
@@ -346,6 +461,8 @@ cdef class Connection:
                 self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
         if n == 0:
             self.eof = True
+        elif self.counters != NULL:
+            self.counters[C_BYTES_IN] += n
         self.end += n
         return n
 
@@ -626,6 +743,7 @@ cdef class Response:
             size += len(CHUNKED_LINE)
         for name, value in self.headers:
             size += latin1_size(name) + latin1_size(value) + 4
+        self.head_bytes = size
         return size
 
     cdef char* _head_into(self, char* p) except NULL:
@@ -824,6 +942,9 @@ cdef class ConnectionHandler:
         first request's head must have begun to arrive (0: no limit)."""
         cdef Connection conn = Connection(self.engine.open(sock, self.timeout), addr, self.buffers)
         cdef double wait = self.timeout
+        if self.state.counters != NULL:
+            conn.counters = self.state.counters
+            conn.counters[C_ACCEPTED] += 1
         if self.header_timeout > 0:
             conn.head_deadline = monotonic_now() + self.header_timeout
             if wait <= 0 or self.header_timeout < wait:
@@ -852,6 +973,9 @@ cdef class ConnectionHandler:
     cdef int _close(self, Connection conn) except -1:
         """The end of a connection, however it came: release the stream, close the socket."""
         cdef RequestParser parser = conn.parser
+        if conn.counters != NULL:
+            conn.counters[C_CLOSED] += 1
+            conn.counters = NULL  # a connection is closed once, and counted once
         if parser is not None:
             conn.parser = None
             if len(self.parsers) < POOLED_PARSERS:
@@ -970,6 +1094,7 @@ cdef class ConnectionHandler:
         cdef object result = None
         cdef double started = 0.0
         cdef object hook_req = None
+        cdef long long* counters = self.state.counters
         try:
             head_end = self._read_head(conn, parser)
         except HTTPParseError as exc:
@@ -989,8 +1114,12 @@ cdef class ConnectionHandler:
         self.requests_started += 1
         if not self.state.request_begins():
             resp.keep_alive = False  # the last request this worker serves (max_requests)
-        if self.access_enabled:
+        if self.access_enabled or counters != NULL:
             started = monotonic_now()
+        if counters != NULL:
+            counters[C_BEGUN] += 1
+            if conn.requests > 0:
+                counters[C_REUSES] += 1
         if self.pre_request is not None or self.post_request is not None:
             hook_req = HookRequest(
                 parser.method, parser.uri, parser.path, parser.query, parser.fragment,
@@ -1003,6 +1132,8 @@ cdef class ConnectionHandler:
         try:
             environ = self._environ(conn, parser, body)
         except HTTPParseError as exc:
+            if counters != NULL:
+                counters[C_DONE] += 1
             return self._refuse(conn, exc)
         environ["wsgi.early_hints"] = resp
         try:
@@ -1032,13 +1163,18 @@ cdef class ConnectionHandler:
             self.log.exception("Error handling request %s", parser.uri)
             conn.must_close = True
             if not resp.headers_sent:
-                conn.stream.send(internal_error_response(http_date()))
+                error_head = internal_error_response(http_date())
+                conn.stream.send(error_head)
+                resp.head_bytes = len(error_head)
                 resp.status = "500 Internal Server Error"
                 resp.status_code = 500
                 resp.headers = []
                 resp.sent = 0
             return 0
         finally:
+            if counters != NULL:
+                self.state.count_request(parser.method, resp.status_code if resp.status is not None else 0,
+                                         started, resp.head_bytes + resp.sent)
             if self.access_enabled and resp.status is not None:
                 self.access_log(environ, resp.status, resp.headers, resp.sent,
                                 monotonic_now() - started)
@@ -1129,8 +1265,12 @@ cdef class ConnectionHandler:
     cdef int _refuse(self, Connection conn, exc) except -1:
         """The one place a refused request is answered: its status (unless the error says the
         peer gets none), then close."""
+        cdef bytes answer = None
         self.log.warning("Invalid request from ip=%s: %s", conn.remote_addr or "unix", exc)
         conn.must_close = True
         if exc.respond:
-            conn.stream.send(error_response(exc, http_date()))
+            answer = error_response(exc, http_date())
+            conn.stream.send(answer)
+        if self.state.counters != NULL:
+            self.state.count_error(exc, len(answer) if answer is not None else 0)
         return 0

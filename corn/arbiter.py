@@ -166,6 +166,7 @@ class Arbiter:
         self._num_workers = None
         self._logged_count = None
         self.log = None
+        self.metrics = None  # corn.metrics.MetricsHub when metrics_bind is set
         if cfg.daemon and not any(name in os.environ for name in FD_VARIABLES):
             self._daemonize()
         self.pid = os.getpid()
@@ -244,6 +245,11 @@ class Arbiter:
         self.log.debug("Arbiter booted")
         self.log.info("Listening at: %s (%s)", self._listening_at(), self.pid)
         self.log.info("Using worker: %s", self.cfg.worker_class_str)
+        if self.cfg.metrics_bind and self.metrics is None:
+            from corn.metrics import MetricsHub
+
+            self.metrics = MetricsHub(self)
+            self.metrics.start(self.cfg.metrics_bind)
         systemd.sd_notify("READY=1\nSTATUS=corn arbiter booted", self.log)
         check_config = getattr(self.worker_class, "check_config", None)
         if check_config is not None:
@@ -410,6 +416,8 @@ class Arbiter:
             say("Reason: %s", reason)
         if self.pidfile is not None:
             self.pidfile.unlink()
+        if self.metrics is not None:
+            self.metrics.close()
         self.cfg.on_exit(self)
         sys.exit(exit_status)
 
@@ -544,6 +552,8 @@ class Arbiter:
                     self.retire_worker(pid)
             self._restore(old, f"Reload failed, keeping the old workers: a new worker exited: {failure}")
             return
+        if self.metrics is not None:
+            self.metrics.retired_for_reload(old_pids)
         for pid in old_pids:
             if pid in self.workers:
                 self.retire_worker(pid)
@@ -667,6 +677,8 @@ class Arbiter:
             self.worker_age, self.pid, self.listeners, self.app, self.timeout / 2.0, self.cfg, self.worker_log
         )
         self.cfg.pre_fork(self, worker)
+        if self.metrics is not None:
+            self.metrics.slot_for(worker)  # mapped before fork: shared by master and worker
         mark = worker.tmp.last_update()
         blocked = BOOT_SIGNALS - signal.pthread_sigmask(signal.SIG_BLOCK, BOOT_SIGNALS)
         try:
@@ -679,6 +691,8 @@ class Arbiter:
             worker.pid = pid
             self.workers[pid] = worker
             self.boot_marks[pid] = mark
+            if self.metrics is not None:
+                self.metrics.worker_forked(pid, worker)
             return pid
         self._run_worker(worker, blocked)
 
@@ -768,6 +782,8 @@ class Arbiter:
             if exc.errno != errno.ESRCH:
                 raise
             worker = self.workers.pop(pid, None)
+            if worker is not None and self.metrics is not None:
+                self.metrics.worker_exited(pid, worker, None, pid in self.sigkilled, pid in self.retiring)
             self._forget(pid)
             if worker is not None:
                 try:
@@ -843,6 +859,8 @@ class Arbiter:
             killed_by_us = wpid in self.sigkilled
             asked_to_stop = wpid in self.retiring
             booted = worker is not None and self._has_booted(wpid, worker)
+            if worker is not None and self.metrics is not None:
+                self.metrics.worker_exited(wpid, worker, status, killed_by_us, asked_to_stop)
             self._forget(wpid)
             if worker is None:
                 self.log.debug("Reaped unknown child process (pid:%s, status:%s)", wpid, status)

@@ -318,6 +318,14 @@ class Logger:
         `request_time` the seconds spent on the request."""
         if not self.access_enabled:
             return
+        if getattr(self.cfg, "access_log_json", False):
+            from corn.accesslog_json import line
+
+            try:
+                self.access_log.info("%s", line(environ, status, sent, request_time))
+            except Exception:
+                self.error(traceback.format_exc())
+            return
         atoms = Atoms(self.atoms(environ, status, sent, request_time), environ, response_headers)
         try:
             self.access_log.info(self.cfg.access_log_format, atoms)

@@ -703,6 +703,21 @@ or `tcp://HOST:PORT`.""",
         "enable_backlog_metric", LOGGING, "--enable-backlog-metric",
         doc="""Report the listen backlog length as a metric (Linux only).""",
     ),
+    Setting(
+        "metrics_bind", LOGGING, v.metrics_address, None, cli=("--metrics-bind",), meta="ADDRESS",
+        doc="""Serve Prometheus metrics at `GET /metrics` on this address: `HOST:PORT` or `unix:PATH`.
+
+The master serves them, from a thread of its own; workers count in shared memory it sums when
+scraped. Off by default, and then free. The metric set is in docs/metrics.md. Read at start: a HUP
+does not move the endpoint.""",
+    ),
+    _flag(
+        "access_log_json", LOGGING, "--access-log-json",
+        doc="""Write each access log line as one JSON object instead of `access_log_format`.
+
+The fields are listed in docs/logging.md; every value is escaped, whatever bytes the request
+carried. The destinations are the access log's own (`accesslog`, syslog, USR1 reopens).""",
+    ),
     # --- Process Naming ---------------------------------------------------------------------
     Setting(
         "proc_name", NAMING, v.string, None, cli=("-n", "--name"), meta="STRING",

@@ -256,6 +256,16 @@ def statsd_address(value):
 # --- paths and accounts ---------------------------------------------------------------------
 
 
+def metrics_address(value):
+    """`HOST:PORT` or `unix:PATH` for the metrics endpoint, or None; checked by `parse_address`."""
+    if value is None:
+        return None
+    value = string(value)
+    if isinstance(parse_address(value, default_port=9100), int):
+        raise Invalid(f"expected HOST:PORT or unix:PATH, not {value!r}")
+    return value
+
+
 def directory(value):
     """An existing directory, made absolute."""
     text = string(value)

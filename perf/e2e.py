@@ -5,7 +5,8 @@
                         [--idle [N]] [--soak N [--soak-scenario NAME]]
 
 Servers: `corn` and `gunicorn` are their gevent workers (`-k gevent`, 1000 worker connections),
-`corn-gthread` and `gunicorn-gthread` their threaded workers (`-k gthread --threads 8`), `nginx`
+`corn-gthread` and `gunicorn-gthread` their threaded workers (`-k gthread --threads 8`), `corn-metrics`
+corn's gevent worker with metrics on (`--metrics-bind` on another free port, never scraped), `nginx`
 serves fixed bodies; `corn-base` is corn's gevent worker run from another checkout (`--baseline
 DIR`, built in place), to compare a change with what it changes in one interleaved run. nginx runs
 no app, so it has no row in a scenario whose app does more than answer (blocking-5ms).
@@ -57,7 +58,7 @@ SOAK_MAX_SECONDS = 1800  # the longest soak, whatever N asks for
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CLIENT_BOUND_PERCENT = 95  # wrk's CPU use from which a row's rps says more about wrk than the server
 IDLE_BATCH = 200  # idle connections opened before their responses are read
-SERVERS = ("corn", "gunicorn", "nginx", "corn-gthread", "gunicorn-gthread", "corn-base")
+SERVERS = ("corn", "gunicorn", "nginx", "corn-gthread", "gunicorn-gthread", "corn-base", "corn-metrics")
 DEFAULT_SERVERS = SERVERS[:5]
 THREADS = 8  # --threads of the gthread servers
 APT_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux"}
@@ -224,10 +225,11 @@ class Server:
         workers = {"gevent": ["-k", "gevent", "--worker-connections", str(self.worker_connections)],
                    "gthread": ["-k", "gthread", "--threads", str(THREADS),
                                "--worker-connections", str(self.worker_connections)]}
-        if self.kind in ("corn", "corn-base", "corn-gthread"):
+        if self.kind in ("corn", "corn-base", "corn-gthread", "corn-metrics"):
             kind = workers["gthread" if self.kind == "corn-gthread" else "gevent"]
+            metrics = ["--metrics-bind", f"127.0.0.1:{free_port()}"] if self.kind == "corn-metrics" else []
             return [sys.executable, "-m", "corn", "-w", "1", *kind, "--log-level", "warning", "-b", bind,
-                    *keepalive, f"perf.apps:{self.app}"]
+                    *keepalive, *metrics, f"perf.apps:{self.app}"]
         if self.kind in ("gunicorn", "gunicorn-gthread"):
             kind = workers["gthread" if self.kind == "gunicorn-gthread" else "gevent"]
             return [sys.executable, "-m", "gunicorn", "-w", "1", *kind, "--log-level", "warning", "-b", bind,
@@ -713,6 +715,8 @@ def report(args, info, summary, idle_results, soak_results):
         "--worker-connections 1000 --log-level warning perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 "
         "-k gevent --worker-connections 1000 --log-level warning perf.apps:APP`, corn-gthread and "
         f"gunicorn-gthread the same with `-k gthread --threads {THREADS}`, "
+        + ("corn-metrics corn's with `--metrics-bind 127.0.0.1:PORT`, "
+           if "corn-metrics" in args.servers else "")
         + (f"corn-base corn's gevent worker from the checkout {os.path.basename(Server.baseline)!r} "
            f"({baseline_version()}), " if Server.baseline else "")
         + "nginx `worker_processes 1`, `access_log off` (perf/nginx.conf.template); APP is `hello`, "

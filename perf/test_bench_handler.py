@@ -5,7 +5,8 @@ pipelined keep-alive requests; the benchmark's time divided by 100 is what corn 
 request between the kernel's recv and send, with the perf apps (`perf/apps.py`). Nothing here waits
 on I/O, so the numbers are steady enough to compare one build with the next
 (`--benchmark-compare-fail=median:5%`). The timed loop includes copying the request bytes out of
-the in-memory stream, about what recv(2) would copy.
+the in-memory stream, about what recv(2) would copy. `hello-metrics` is `hello` with the worker's
+metrics slot attached (what `--metrics-bind` turns on), to weigh the counters against the cycle.
 """
 
 import socket
@@ -70,7 +71,7 @@ class BenchWorker(Worker):
         """Not a process: the benchmark calls the handler directly."""
 
 
-def make_handler(app):
+def make_handler(app, metrics=False):
     cfg = Config(environ={})
     cfg.set("loglevel", "warning")
     worker = BenchWorker(1, 0, [], None, 30, cfg, Logger(cfg))
@@ -80,7 +81,11 @@ def make_handler(app):
     from corn._stream import Engine
 
     worker.wsgi = app
-    worker.state = WorkerState()
+    if metrics:
+        from corn.metrics import new_slot
+
+        worker.metrics_slot = new_slot()
+    worker.state = WorkerState(counters=worker.metrics_slot)
     worker.engine = Engine()
     return worker.make_handler(Listener)
 
@@ -102,6 +107,7 @@ CASES = {
     "hello": (apps.hello, GET, 13),
     "echo-4k": (apps.echo, POST, 4096),
     "big-64k": (apps.big, BIG, 65536),
+    "hello-metrics": (apps.hello, GET, 13),
 }
 
 
@@ -109,7 +115,7 @@ CASES = {
 def test_corn_request_cycle(benchmark, name):
     app, data, response_size = CASES[name]
     benchmark.group = f"request cycle x{PIPELINED}: {name}"
-    handler = make_handler(app)
+    handler = make_handler(app, metrics=name.endswith("-metrics"))
 
     def serve():
         sock = MemorySocket(data)

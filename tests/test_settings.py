@@ -66,6 +66,8 @@ def corn_value(name, raw):
 CORN_ONLY = {
     "header_timeout": "a deadline for the whole request head, against clients that trickle it",
     "block_threshold": "logs a greenlet that holds the gevent event loop too long, with its stack",
+    "metrics_bind": "Prometheus metrics served by the master from the workers' shared-memory counters",
+    "access_log_json": "access log lines as JSON objects, escaped whatever bytes the request carried",
 }
 
 

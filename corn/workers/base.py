@@ -55,6 +55,7 @@ class Worker(abc.ABC):
         self.booted = False
         self.aborted = False
         self.state = None  # the WorkerState its handlers share, made after fork
+        self.metrics_slot = None  # its shared-memory counters (metrics_bind), mapped by the master
         self.alive = True
         self.max_requests = 0
         if cfg.max_requests > 0:
@@ -93,7 +94,7 @@ class Worker(abc.ABC):
         self.load_wsgi()
         from corn._handler import WorkerState
 
-        self.state = WorkerState(self.max_requests, self.last_request_began)
+        self.state = WorkerState(self.max_requests, self.last_request_began, self.metrics_slot)
         self.state.stopping = not self.alive
         self.engine = self.make_engine()
         self.handlers = [self.make_handler(listener) for listener in self.sockets]
@@ -143,6 +144,8 @@ class Worker(abc.ABC):
     def reload_now(self, filename):
         """Called by the reloader (in its own thread) when a watched file changed."""
         self.log.info("Worker reloading: %s modified", filename)
+        if self.state is not None:
+            self.state.mark_exit("reload")
         os.kill(os.getpid(), signal.SIGTERM)  # the worker's own handler stops it, in its own context
 
     multithread = False
