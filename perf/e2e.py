@@ -305,7 +305,10 @@ class Server:
     def exited(self):
         """True once the master has exited; it stays unreaped (a zombie), so its pid and process
         group cannot be reused before `stop` has killed what is left of the group."""
-        return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        try:
+            return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True  # reaped already
 
     def stop(self):
         if self.proc is None or self.proc.returncode is not None:
