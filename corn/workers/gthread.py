@@ -2,9 +2,9 @@
 
 For apps that block in C (database drivers, most ODBC and LDAP clients) where a gevent hub would
 stop for every call. The main thread owns the listeners and every connection that waits for the
-first bytes of a request, in one epoll set; a pool thread takes a connection when it becomes
-readable and runs the compiled request cycle (`ConnectionHandler.resume`) on it until it waits
-again, then hands it back (with a parking corn._stream.Engine, the cycle never waits for a
+first bytes of a request, in one epoll set; a pool thread takes a new connection at once, and a
+waiting one when it becomes readable, and runs the compiled request cycle
+(`ConnectionHandler.resume`) on it until it waits again, then hands it back (with a parking corn._stream.Engine, the cycle never waits for a
 request's first bytes). So a new connection that sends nothing, a kept-alive client between two
 requests, or a client trickling a request head holds no thread; a request that is being served
 does, reading its body and writing its response with poll(2) waits that release the GIL.
@@ -213,8 +213,10 @@ class ThreadWorker(Worker):
                 if sock is None:
                     self.connection_closed()
                     continue
-            # each connection runs in a context of its own, as it would in a greenlet of its own
-            self.park(handler, handler.open(sock, addr), contextvars.Context())
+            # Straight to the pool: a client's first bytes usually come with its connection, and a
+            # connection that has sent nothing is handed back at once (its recv finds nothing).
+            # Each connection runs in a context of its own, as it would in a greenlet of its own.
+            self.tasks.put((handler, handler.open(sock, addr), contextvars.Context(), False))
 
     def close_listeners(self):
         """Serve what is already queued on the listeners, then close them (once every process
