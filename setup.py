@@ -32,7 +32,7 @@ def extension(name):
     return Extension(
         name,
         [path + ".pyx"],
-        depends=[path + ".pxd", "corn/_parser.pxd", "corn/_stream.pxd"],
+        depends=[path + ".pxd", "corn/_parser.pxd", "corn/_stream.pxd", "corn/_syscalls.pxd"],
         define_macros=macros,
         extra_compile_args=cflags,
     )

@@ -23,6 +23,7 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 from posix.uio cimport iovec
 
 from corn._stream cimport Engine, Stream
+from corn._syscalls cimport EEXIST, EWOULDBLOCK, MSG_NOSIGNAL, c_recv, c_send, c_sendmsg, msghdr
 
 import socket
 
@@ -33,25 +34,6 @@ from greenlet import greenlet as raw_greenlet
 
 cdef object greenlet_switch = raw_greenlet.switch
 cdef object socket_timeout = socket.timeout
-
-cdef extern from "<errno.h>":
-    int EWOULDBLOCK
-    int EEXIST
-
-cdef extern from "<sys/socket.h>" nogil:
-    ctypedef unsigned int socklen_t
-    struct msghdr:
-        void* msg_name
-        socklen_t msg_namelen
-        iovec* msg_iov
-        size_t msg_iovlen
-        void* msg_control
-        size_t msg_controllen
-        int msg_flags
-    ssize_t c_recv "recv" (int fd, void* buf, size_t n, int flags)
-    ssize_t c_send "send" (int fd, const void* buf, size_t n, int flags)
-    ssize_t c_sendmsg "sendmsg" (int fd, const msghdr* msg, int flags)
-    int MSG_NOSIGNAL
 
 cdef extern from *:
     """

@@ -23,10 +23,9 @@ from libc.errno cimport EAGAIN, EINTR, errno
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 from posix.uio cimport iovec
 
-import socket
+from corn._syscalls cimport EWOULDBLOCK, MSG_DONTWAIT, MSG_NOSIGNAL, c_recv, c_send, c_sendmsg, msghdr
 
-cdef extern from "<errno.h>":
-    int EWOULDBLOCK
+import socket
 
 cdef extern from "<poll.h>" nogil:
     struct pollfd:
@@ -35,21 +34,6 @@ cdef extern from "<poll.h>" nogil:
         short revents
     int c_poll "poll" (pollfd* fds, unsigned long nfds, int timeout)
     short POLLIN, POLLOUT
-
-cdef extern from "<sys/socket.h>" nogil:
-    ctypedef unsigned int socklen_t
-    struct msghdr:
-        void* msg_name
-        socklen_t msg_namelen
-        iovec* msg_iov
-        size_t msg_iovlen
-        void* msg_control
-        size_t msg_controllen
-        int msg_flags
-    ssize_t c_recv "recv" (int fd, void* buf, size_t n, int flags)
-    ssize_t c_send "send" (int fd, const void* buf, size_t n, int flags)
-    ssize_t c_sendmsg "sendmsg" (int fd, const msghdr* msg, int flags)
-    int MSG_NOSIGNAL, MSG_DONTWAIT
 
 cdef object socket_timeout = socket.timeout
 cdef object stdlib_socket = socket.socket

@@ -94,27 +94,20 @@ class WorkerTLS:
 
     def wrap(self, sock, addr):
         """The TLS socket over `sock`, or None when the handshake failed (`sock` is then closed)."""
-        try:
-            return wrap(self.context, sock, self.do_handshake_on_connect, self.suppress_ragged_eofs,
-                        self.timeout)
-        except (OSError, ValueError) as exc:
-            peer = addr[0] if isinstance(addr, tuple) else "unix"
-            self.log.debug("TLS handshake with %s failed: %s", peer, exc)
-            try:
-                sock.close()
-            except OSError:
-                pass
-            return None
+        return self._wrap(sock, addr, self.do_handshake_on_connect)
 
     def wrap_lazily(self, sock, addr):
         """The TLS socket over `sock` with the handshake left to the first read, whatever
         do_handshake_on_connect says: nothing is sent or received here (the gthread worker wraps
         in its main thread and reads in a pool thread). None when wrapping failed."""
+        return self._wrap(sock, addr, False)
+
+    def _wrap(self, sock, addr, handshake_now):
         try:
-            return wrap(self.context, sock, False, self.suppress_ragged_eofs)
+            return wrap(self.context, sock, handshake_now, self.suppress_ragged_eofs, self.timeout)
         except (OSError, ValueError) as exc:
             peer = addr[0] if isinstance(addr, tuple) else "unix"
-            self.log.debug("TLS setup for %s failed: %s", peer, exc)
+            self.log.debug("TLS handshake with %s failed: %s", peer, exc)
             try:
                 sock.close()
             except OSError:
