@@ -20,10 +20,9 @@ from cpython.exc cimport PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.errno cimport EAGAIN, EINTR, ENOSYS, errno
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
-from posix.uio cimport iovec
 
 from corn._stream cimport Engine, Stream
-from corn._syscalls cimport EEXIST, EWOULDBLOCK, MSG_NOSIGNAL, c_recv, c_send, c_sendmsg, msghdr
+from corn._syscalls cimport EEXIST, EWOULDBLOCK, MSG_NOSIGNAL, c_recv, c_send, send_two
 
 import socket
 
@@ -181,23 +180,10 @@ cdef class GeventStream(Stream):
         return 0
 
     cdef int send_parts(self, const char* head, Py_ssize_t size, bytes body) except -1:
-        cdef iovec iov[2]
-        cdef msghdr msg
         cdef Py_ssize_t n
         cdef Py_ssize_t blen = len(body)
         cdef bytes rest
-        iov[0].iov_base = <void*>head
-        iov[0].iov_len = size
-        iov[1].iov_base = <void*>PyBytes_AS_STRING(body)
-        iov[1].iov_len = blen
-        msg.msg_name = NULL
-        msg.msg_namelen = 0
-        msg.msg_iov = iov
-        msg.msg_iovlen = 2 if blen else 1
-        msg.msg_control = NULL
-        msg.msg_controllen = 0
-        msg.msg_flags = 0
-        n = c_sendmsg(self.fd, &msg, MSG_NOSIGNAL)
+        n = send_two(self.fd, head, size, PyBytes_AS_STRING(body), blen, MSG_NOSIGNAL)
         if n == size + blen:
             return 0
         if n < 0:

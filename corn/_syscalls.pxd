@@ -21,3 +21,22 @@ cdef extern from "<sys/socket.h>" nogil:
     ssize_t c_send "send" (int fd, const void* buf, size_t n, int flags)
     ssize_t c_sendmsg "sendmsg" (int fd, const msghdr* msg, int flags)
     int MSG_NOSIGNAL, MSG_DONTWAIT
+
+
+cdef inline ssize_t send_two(int fd, const char* first, size_t first_size, const char* second,
+                             size_t second_size, int flags) noexcept nogil:
+    """One sendmsg(2) of two buffers (the second may be empty): bytes sent, or -1 and errno."""
+    cdef iovec iov[2]
+    cdef msghdr msg
+    iov[0].iov_base = <void*>first
+    iov[0].iov_len = first_size
+    iov[1].iov_base = <void*>second
+    iov[1].iov_len = second_size
+    msg.msg_name = NULL
+    msg.msg_namelen = 0
+    msg.msg_iov = iov
+    msg.msg_iovlen = 2 if second_size else 1
+    msg.msg_control = NULL
+    msg.msg_controllen = 0
+    msg.msg_flags = 0
+    return c_sendmsg(fd, &msg, flags)
