@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import APPS_DIR, CORN_PATH, DEADLINE, CornServer, http_request, wait_for
 
 SCRIPT = "import sys\nfrom corn.cli import main\nsys.exit(main())\n"
@@ -116,36 +117,25 @@ def test_the_command_line_chdir_reaches_the_config_file(tmp_path):
         server.stop()
 
 
-def test_a_logger_class_on_the_command_line_pythonpath(tmp_path):
+@pytest.mark.parametrize("where", ["command line", "config file"])
+def test_a_logger_class_on_pythonpath(tmp_path, where):
     work = tmp_path / "work"
     (work / "lib").mkdir(parents=True)
     (work / "lib" / "mylog.py").write_text(TAGGED_LOGGER)
     assert not importable(tmp_path, work, "mylog")
-    args = ["--logger-class", "mylog.TaggedLogger", "--pythonpath", "lib", "--access-logfile", "-"]
-
+    if where == "command line":
+        args = ["--logger-class", "mylog.TaggedLogger", "--pythonpath", "lib", "--access-logfile", "-"]
+    else:
+        (work / "gunicorn.conf.py").write_text(
+            "pythonpath = 'lib'\nlogger_class = 'mylog.TaggedLogger'\naccesslog = '-'\n"
+        )
+        args = []
     checked = run_script(tmp_path, work, [*args, "--check-config", "basic:app"])
     assert checked.returncode == 0, checked.stderr
     server = start_script(tmp_path, work, args)
     try:
         assert http_request(server.port, path="/tagged").status == 200
         wait_for(lambda: "tagged /tagged 200" in server.log(), message="the access line of the logger class")
-    finally:
-        server.stop()
-
-
-def test_a_logger_class_named_in_a_config_file(tmp_path):
-    work = tmp_path / "work"
-    (work / "lib").mkdir(parents=True)
-    (work / "lib" / "mylog.py").write_text(TAGGED_LOGGER)
-    (work / "gunicorn.conf.py").write_text(
-        "pythonpath = 'lib'\nlogger_class = 'mylog.TaggedLogger'\naccesslog = '-'\n"
-    )
-    checked = run_script(tmp_path, work, ["--check-config", "basic:app"])
-    assert checked.returncode == 0, checked.stderr
-    server = start_script(tmp_path, work, [])
-    try:
-        assert http_request(server.port, path="/fromfile").status == 200
-        wait_for(lambda: "tagged /fromfile 200" in server.log(), message="the logger class's access line")
     finally:
         server.stop()
 
