@@ -2,6 +2,8 @@
 
 `corn.run(app, **settings)` serves an app from a program of one's own (see corn.embed); it is
 imported on first use, so `import corn` stays cheap.
+
+Plane: shared (imports no other plane, so both may import it).
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,7 @@
-"""`python -m corn` runs the same command as the `corn` console script."""
+"""`python -m corn` runs the same command as the `corn` console script.
+
+Plane: control.
+"""
 
 from corn.cli import main
 

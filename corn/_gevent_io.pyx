@@ -12,6 +12,8 @@ socket, gets the plain Stream over its own cooperative methods):
 - Writes that do not go out whole finish through the socket's sendall, under its gevent timeout.
 
 keep_frame_stacks() keeps the interpreter's frame stack chunks of ended greenlets for the next ones.
+
+Plane: data (per request; imports only the data plane and the shared modules).
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING

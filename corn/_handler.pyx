@@ -27,6 +27,8 @@ Invariants:
 - Response bytes go out with the head and the first non-empty body chunk in one send; the head
   is written into a scratch buffer (no str joined and encoded per response) and is sent, or
   copied out, before anything can switch greenlets or release the GIL.
+
+Plane: data (per request; imports only the data plane and the shared modules).
 """
 
 cimport cython
@@ -46,7 +48,7 @@ import sys
 from email.utils import formatdate
 from urllib.parse import unquote_to_bytes
 
-from corn import SERVER, SERVER_SOFTWARE, settings
+from corn import SERVER, SERVER_SOFTWARE
 from corn.hook_request import HookRequest
 from corn.filewrapper import FileWrapper
 from corn.http_errors import (
@@ -890,9 +892,9 @@ cdef class ConnectionHandler:
         self.script_name = os.environ.get("SCRIPT_NAME", "")
         # The default hooks are skipped: pre_request's only logs at debug level, post_request's is empty.
         self.pre_request = cfg.pre_request
-        if self.pre_request is settings.pre_request and getattr(log, "loglevel", 20) > 10:
+        if cfg.is_default("pre_request") and getattr(log, "loglevel", 20) > 10:
             self.pre_request = None
-        self.post_request = None if cfg.post_request is settings.post_request else cfg.post_request
+        self.post_request = None if cfg.is_default("post_request") else cfg.post_request
         self.forwarded_allow = peer_trusted
         self.proxy_allow = proxy_allowed
         self.peer_rights = {}

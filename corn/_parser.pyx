@@ -13,6 +13,8 @@ Invariants:
   least hold, so a partial line and the same line complete give the same answer.
 - Framing errors (Content-Length, Transfer-Encoding) are decided once the head is complete, in
   gunicorn's order, so a head with several faults gets the answer gunicorn gives.
+
+Plane: data (per request; imports only the data plane and the shared modules).
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_Check, PyByteArray_GET_SIZE

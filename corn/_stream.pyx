@@ -14,6 +14,8 @@ Stream itself serves any socket object through its own Python methods (TLS socke
 sockets in tests). FdStream serves a stdlib socket's descriptor directly: recv(2), send(2) and
 sendmsg(2) with MSG_DONTWAIT, and waits in poll(2) with the GIL released, so other threads run
 while this one waits. Neither knows anything of greenlets; the gevent engine is corn._gevent_io.
+
+Plane: data (per request; imports only the data plane and the shared modules).
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING

@@ -1,4 +1,6 @@
 # The socket system calls the I/O engines make directly (corn/_stream.pyx, corn/_gevent_io.pyx).
+#
+# Plane: data.
 
 from posix.uio cimport iovec
 

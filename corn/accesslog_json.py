@@ -31,6 +31,8 @@ The fields, always present, in this order (null when the request did not carry t
 | `traceparent` | the W3C `traceparent` header |
 | `amzn_trace_id` | the `X-Amzn-Trace-Id` header |
 | `pid` | the worker's process id |
+
+Plane: control.
 """
 
 import datetime

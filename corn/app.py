@@ -14,6 +14,8 @@ themselves: subclass it, set settings in `load_config()` with `self.cfg.set(name
 return the WSGI app from `load()`, and call `run()`. The configuration starts from the
 defaults alone (and the environment they read, such as `PORT`): no command line, no config
 file, no `GUNICORN_CMD_ARGS`. A HUP runs `load_config()` again on fresh defaults.
+
+Plane: control.
 """
 
 import abc

@@ -31,6 +31,8 @@ Invariants:
 
 Attribute names follow gunicorn's Arbiter (`cfg`, `log`, `app`, `pid`, `num_workers`,
 `worker_age`, `WORKERS`, `LISTENERS`), because server hooks receive this object.
+
+Plane: control.
 """
 
 import errno
@@ -44,7 +46,6 @@ import time
 import traceback
 
 from corn import SERVER_SOFTWARE, __version__, bootreport, importpaths, logbridge, sock, systemd
-from corn.app import WSGIApplication
 from corn.errors import AppImportError, ConfigError, HaltServer
 from corn.heartbeat import default_tmp_dir
 from corn.pidfile import Pidfile
@@ -105,13 +106,6 @@ def load_logger_class(spec, statsd_host=None):
         raise ConfigError(f"Invalid value for logger_class: {spec!r} ({exc})") from None
 
 
-def default_reload_config():
-    """The configuration rebuilt from the same sources as at start (argv, env, config file)."""
-    from corn.cli import build_config
-
-    return build_config()
-
-
 def set_process_title(title):
     try:
         from setproctitle import setproctitle
@@ -135,14 +129,14 @@ class Arbiter:
     WORKER_BOOT_ERROR = WORKER_BOOT_ERROR
     APP_LOAD_ERROR = APP_LOAD_ERROR
 
-    def __init__(self, cfg, reload_config=None, app=None):
+    def __init__(self, cfg, reload_config, app):
         os.environ["SERVER_SOFTWARE"] = SERVER_SOFTWARE
         self.environ_orig = dict(os.environ)  # restored on HUP and given to a USR2 re-exec
         self.start_cwd = os.getcwd()
         self.start_argv = [sys.executable] + list(getattr(sys, "orig_argv", sys.argv)[1:])
-        self.reload_config = reload_config or default_reload_config
+        self.reload_config = reload_config  # () -> a fresh Config, for HUP
         self.cfg = cfg
-        self.app = app if app is not None else WSGIApplication(cfg)
+        self.app = app  # corn.app.WSGIApplication or an application of the caller's
         self.signal_queue = queue.SimpleQueue()
         self.workers = {}  # pid -> Worker
         self.retiring = {}  # pid -> monotonic deadline for SIGKILL after the TERM that retired it
@@ -247,9 +241,10 @@ class Arbiter:
         self.log.info("Using worker: %s", self.cfg.worker_class_str)
         if self.cfg.metrics_bind and self.metrics is None:
             from corn.metrics import MetricsHub
+            from corn.metrics_http import MetricsServer
 
             self.metrics = MetricsHub(self)
-            self.metrics.start(self.cfg.metrics_bind)
+            self.metrics.start(MetricsServer(self.cfg.metrics_bind, self.metrics))
         systemd.sd_notify("READY=1\nSTATUS=corn arbiter booted", self.log)
         check_config = getattr(self.worker_class, "check_config", None)
         if check_config is not None:

@@ -9,6 +9,8 @@ The file is unlinked at once and opened for appending: a record (its length on a
 text) goes in with one write, which the kernel keeps whole against other appends. A record that
 is still being written when the master reads is left for its next read. The heartbeat file
 cannot carry the reason: writing it would move its mtime, which tells the master a worker booted.
+
+Plane: control.
 """
 
 import fcntl

@@ -8,6 +8,8 @@ gunicorn's spellings, so a gunicorn command line works unchanged.
 
 Every mistake in the configuration is reported as ONE line on stderr, `corn: error: ...`, saying
 what is wrong and what is allowed, and the command exits with status 2.
+
+Plane: control.
 """
 
 import argparse
@@ -206,9 +208,9 @@ def main(argv=None):
     except ConfigError as exc:
         _fail(exc)
 
-    if cfg.check_config:
-        from corn.app import WSGIApplication
+    from corn.app import WSGIApplication
 
+    if cfg.check_config:
         try:
             # wsgi() changes into chdir, then calls load_wsgi_app(cfg.wsgi_app).
             WSGIApplication(cfg).wsgi()
@@ -222,4 +224,4 @@ def main(argv=None):
     from corn.arbiter import Arbiter
 
     # HUP re-reads the same sources: this command line and the environment at that time.
-    Arbiter(cfg, reload_config=lambda: build_config(argv)).run()
+    Arbiter(cfg, reload_config=lambda: build_config(argv), app=WSGIApplication(cfg)).run()

@@ -10,6 +10,8 @@ A `Config` starts from the registry's defaults (some read from the environment i
 Problems that must stop the server raise `ConfigError` with a one-line message. Problems that
 need not (an unknown name in a config file, a setting corn does not implement) are collected as
 one-line strings in `warnings`.
+
+Plane: control.
 """
 
 import ast
@@ -18,38 +20,13 @@ import importlib
 import importlib.machinery
 import importlib.util
 import inspect
-import ipaddress
 import os
 import sys
 
 from corn import validators
-from corn.errors import ConfigError
+from corn.errors import ConfigError, one_line, show
+from corn.peers import allow_networks
 from corn.settings import BY_NAME, REMOVED, SETTINGS
-
-
-class AnyNetwork(tuple):
-    """What `*` in an allow-list means: every IPv4 and IPv6 address.
-
-    It is a tuple of the two all-covering networks, so code that loops over networks works
-    unchanged, and it is one object (`ANY_NETWORK`), so code can test `networks is ANY_NETWORK`.
-    """
-
-    def __repr__(self):
-        return "ANY_NETWORK"
-
-
-ANY_NETWORK = AnyNetwork((ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")))
-
-
-def address_allowed(networks, host):
-    """Whether a peer address is in `networks`; peers without an IP (Unix sockets) always are."""
-    if networks is ANY_NETWORK:
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except (TypeError, ValueError):
-        return True
-    return any(ip in network for network in networks)
 
 
 class SettingValue:
@@ -67,20 +44,6 @@ class SettingValue:
 
     def __repr__(self):
         return f"<setting {self.name} = {show(self.value)}>"
-
-
-def show(value, limit=80):
-    """A short one-line rendering of a value for messages."""
-    if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismethod(value):
-        text = f"<{'class' if inspect.isclass(value) else 'function'} {value.__qualname__}>"
-    else:
-        text = repr(value)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def one_line(exc):
-    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def closest_setting(name):
@@ -307,12 +270,6 @@ class Config:
     def proxy_allow_networks(self):
         """proxy_allow_ips as ip_network objects, or ANY_NETWORK for '*'."""
         return allow_networks(self._values["proxy_allow_ips"])
-
-
-def allow_networks(items):
-    if "*" in items:
-        return ANY_NETWORK
-    return [ipaddress.ip_network(item) for item in items]
 
 
 def imported_names(source):

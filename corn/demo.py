@@ -4,6 +4,8 @@
 /json     the same facts as JSON
 /stream   a streamed response (no Content-Length: chunked on HTTP/1.1), ten lines
 /echo     the request body back (POST or PUT)
+
+Plane: control.
 """
 
 import html

@@ -11,6 +11,8 @@ The calling process becomes the master: `run()` forks the workers and returns on
 Nothing but the arguments configures it: the command line, config files and `GUNICORN_CMD_ARGS`
 belong to the calling program and are not read (the defaults still read `PORT` and
 `WEB_CONCURRENCY`). A USR2 re-exec runs the calling program again, so it must reach the same call.
+
+Plane: control.
 """
 
 from corn.app import BaseApplication, WSGIApplication

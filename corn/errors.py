@@ -1,4 +1,10 @@
-"""Control-plane errors: configuration, application loading, and halting the master."""
+"""Control-plane errors: configuration, application loading, and halting the master, and how a
+value or an exception is shown in their one-line messages.
+
+Plane: control.
+"""
+
+import inspect
 
 
 class ConfigError(Exception):
@@ -14,3 +20,17 @@ class HaltServer(Exception):
         super().__init__(reason)
         self.reason = reason
         self.exit_status = exit_status
+
+
+def show(value, limit=80):
+    """A short one-line rendering of a value for messages."""
+    if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismethod(value):
+        text = f"<{'class' if inspect.isclass(value) else 'function'} {value.__qualname__}>"
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def one_line(exc):
+    return " ".join(f"{type(exc).__name__}: {exc}".split())

@@ -1,4 +1,7 @@
-"""`wsgi.file_wrapper`: iterate a file-like object in blocks, and close it when the server does."""
+"""`wsgi.file_wrapper`: iterate a file-like object in blocks, and close it when the server does.
+
+Plane: data (per request; imports only the data plane and the shared modules).
+"""
 
 
 class FileWrapper:

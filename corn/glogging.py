@@ -14,6 +14,8 @@ The loggers are named `gunicorn.error` and `gunicorn.access`, as in gunicorn, be
 - `setup(cfg)` may run again on HUP; it replaces only the handlers it installed itself.
 - `logconfig_dict`, `logconfig_json` and `logconfig` (fileConfig) are applied over gunicorn's
   defaults, and `syslog` adds a SysLogHandler, as in gunicorn.
+
+Plane: control.
 """
 
 import base64

@@ -4,6 +4,8 @@ One unlinked temporary file per worker, created by the master before fork so bot
 hold it. The worker calls `notify()` (one `utime` on the descriptor) at a bounded rate, never per
 request; the master reads `last_update()` (one `fstat`) and compares it with `time.monotonic()`.
 Monotonic time is written into the mtime on purpose: only the master reads it back.
+
+Plane: control.
 """
 
 import os

@@ -2,6 +2,8 @@
 
 Built only when one of those hooks is set (the compiled handler skips it otherwise), with the
 attribute names of gunicorn's `gunicorn.http.message.Request`, so existing hooks keep working.
+
+Plane: data (per request; imports only the data plane and the shared modules).
 """
 
 

@@ -11,6 +11,8 @@ most once a second. gunicorn sends neither.
 
 Where gunicorn answers with an odd status (501 "Bad Request", 500 for a bad PROXY v2 header,
 500 "Bad Request" for a path outside SCRIPT_NAME) corn sends the correct one.
+
+Plane: data (per request; imports only the data plane and the shared modules).
 """
 
 from html import escape

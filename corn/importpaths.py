@@ -14,6 +14,8 @@ because a config file may itself set `chdir` or `pythonpath`:
 is loaded (in the master with `preload_app` or `--check-config`, else in each worker).
 Entries go to the front: the `pythonpath` entries in their order, then `chdir`. A relative
 `pythonpath` entry is relative to `chdir`. An entry already on `sys.path` stays where it is.
+
+Plane: control.
 """
 
 import os

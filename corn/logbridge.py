@@ -15,6 +15,8 @@ request_time)` instead, reads atoms off gunicorn's response and request objects,
 
 The adapters pass every other attribute through, so the error-log methods, `setup()` (on HUP),
 `reopen_files()` and `close_on_exec()` are the wrapped logger's own.
+
+Plane: control.
 """
 
 import datetime

@@ -14,6 +14,8 @@ abort the worker; `reload`: HUP retired it; `crash`: it died without being asked
 `METRICS` is the metric set; `samples()` produces it and `python -m corn.metrics` renders
 docs/metrics.md from it (a test checks the file is current). The text formats are written by
 corn.metrics_http, which also runs the endpoint's thread.
+
+Plane: control.
 """
 
 import mmap
@@ -105,10 +107,9 @@ class MetricsHub:
 
     # --- the master's main thread --------------------------------------------------------
 
-    def start(self, address):
-        from corn.metrics_http import MetricsServer
-
-        self.server = MetricsServer(address, self)
+    def start(self, server):
+        """Serve scrapes with `server` (corn.metrics_http.MetricsServer over this hub)."""
+        self.server = server
         self.server.start()
         return self.server
 

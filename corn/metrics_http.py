@@ -9,6 +9,8 @@ run in the main thread; the thread only reads the workers' slots and the arbiter
 first) and takes the hub's lock, which a forked worker never uses. A worker must not keep the
 endpoint's socket open (a scraper would then reach a worker, or the port would outlive the
 master), so it is closed in every child right after fork.
+
+Plane: control.
 """
 
 import errno

@@ -5,6 +5,8 @@
 - The file is written atomically: a temporary file in the same directory, then `rename`, mode 0644.
 - `unlink()` removes the file only while it still holds our pid, so a new master that took the
   file over (USR2) never loses it to the old one.
+
+Plane: control.
 """
 
 import errno

@@ -17,6 +17,8 @@ their directories through the `inotify` package; `auto` is inotify when that pac
 imported and usable, else poll. When inotify was asked for and cannot be used, the watcher polls
 and says so. (Under the gevent worker the package cannot work: gevent's monkey patching removes
 `select.epoll`, which it needs.)
+
+Plane: control.
 """
 
 import glob

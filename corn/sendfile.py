@@ -3,6 +3,8 @@
 The socket is non-blocking underneath (gevent's always are, and so is a stdlib socket with a
 timeout), so os.sendfile may send part of a slice or nothing; the worker's `wait_write(fd,
 timeout)` then waits until the socket can take more, yielding to other greenlets under gevent.
+
+Plane: data (per request; imports only the data plane and the shared modules).
 """
 
 import os

@@ -12,6 +12,8 @@ Settings that corn accepts but does not implement carry an `unsupported` reason 
 error. `REMOVED` names gunicorn settings that no longer exist but that old config files still set.
 
 `python -m corn.settings` prints the Markdown reference kept in docs/settings.md.
+
+Plane: control.
 """
 
 import dataclasses

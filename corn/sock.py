@@ -14,6 +14,8 @@ port (and the real port chosen for port 0) for the master's lifetime.
 
 A bind that finds the address in use is retried 5 times, 1 s apart; any failure ends in one
 `HaltServer` whose message says which address and why.
+
+Plane: control.
 """
 
 import errno

@@ -7,6 +7,8 @@ that was running and never yielded, the one that starved the hub. Every other gr
 suspended, and its stack is its `gr_frame`.
 
 Only called on that rare path: it walks the garbage collector's objects to find the greenlets.
+
+Plane: control.
 """
 
 import gc

@@ -20,6 +20,8 @@ logged at most once a minute.
 The per-request work costs nothing when statsd is off: the compiled handler calls `access()`
 only when `access_enabled` is true, and only this logger sets it without an access log. The
 access log itself is still written only when one is configured.
+
+Plane: control.
 """
 
 import logging

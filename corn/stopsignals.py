@@ -6,6 +6,8 @@ while it exits. So may the master, when Ctrl-C is pressed twice. A Python handle
 in place for that: when the interpreter finalizes it resets every signal that has a Python
 handler to SIG_DFL, and an INT or QUIT arriving then kills the process, QUIT with a core dump.
 A process that is ending sets the stop signals to SIG_IGN instead, which Python leaves alone.
+
+Plane: control.
 """
 
 import signal

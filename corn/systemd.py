@@ -4,6 +4,8 @@
 variables so workers and re-exec'd masters do not claim the sockets again. Inherited descriptors
 start at 3. `sd_notify()` sends one datagram to `NOTIFY_SOCKET` (a leading `@` names an abstract
 socket) and is a no-op outside systemd; a failure is logged at debug and never raised.
+
+Plane: control.
 """
 
 import os

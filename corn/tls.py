@@ -13,6 +13,8 @@ Invariants:
   connection, is logged at debug, and the worker goes on.
 - With `do_handshake_on_connect` off (the default) the handshake happens on the first read, under
   the read deadline the connection handler sets; with it on, here, under `timeout` seconds.
+
+Plane: control.
 """
 
 import ssl

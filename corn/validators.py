@@ -5,6 +5,8 @@ Python object from a config file) and returns the value the server uses. A refus
 `Invalid`, whose message says what was expected in a few words ("expected a positive integer or
 0"); `Config.set` adds the setting's name and the value to make the one-line error users see.
 The accepted forms follow gunicorn 27's validators, so a gunicorn config file means the same here.
+
+Plane: control.
 """
 
 import grp
@@ -277,36 +279,30 @@ def directory(value):
     return path
 
 
-def user(value):
-    """A user name or a numeric uid; None means the current effective user."""
-    if value is None:
-        return os.geteuid()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        if value.isdigit():
-            return int(value)
-        try:
-            return pwd.getpwnam(value).pw_uid
-        except KeyError:
-            raise Invalid("no such user; expected a user name or a numeric uid") from None
-    raise Invalid("expected a user name or a numeric uid")
+def _account(lookup, current, kind, number):
+    """A validator of a name (found by `lookup`) or a numeric id; None means `current()`."""
+    expected = f"expected a {kind} name or a numeric {number}"
+
+    def validate(value):
+        if value is None:
+            return current()
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            if value.isdigit():
+                return int(value)
+            try:
+                return lookup(value)
+            except KeyError:
+                raise Invalid(f"no such {kind}; {expected}") from None
+        raise Invalid(expected)
+
+    validate.__doc__ = f"A {kind} name or a numeric {number}; None means the current effective {kind}."
+    return validate
 
 
-def group(value):
-    """A group name or a numeric gid; None means the current effective group."""
-    if value is None:
-        return os.getegid()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        if value.isdigit():
-            return int(value)
-        try:
-            return grp.getgrnam(value).gr_gid
-        except KeyError:
-            raise Invalid("no such group; expected a group name or a numeric gid") from None
-    raise Invalid("expected a group name or a numeric gid")
+user = _account(lambda name: pwd.getpwnam(name).pw_uid, os.geteuid, "user", "uid")
+group = _account(lambda name: grp.getgrnam(name).gr_gid, os.getegid, "group", "gid")
 
 
 # --- classes and hooks ----------------------------------------------------------------------

@@ -46,8 +46,10 @@ from dataclasses import dataclass
 PERF_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(PERF_DIR)
 sys.path.insert(0, PERF_DIR)
+sys.path.insert(1, os.path.join(REPO_ROOT, "tests"))
 
 import apps  # noqa: E402  (the bodies the servers must answer, from the module they serve)
+from processes import child_pids, stat_fields, wait_for  # noqa: E402  (shared with the test suite)
 
 SERVER_CPU = 0
 CLIENT_CPU = 1
@@ -116,40 +118,10 @@ def wrk_lua(scenario):
 # --- processes ---------------------------------------------------------------------------------
 
 
-def wait_for(predicate, timeout, message, interval=0.05):
-    """Poll `predicate` until it returns a true value; raise after `timeout` seconds."""
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {message}")
-        time.sleep(interval)
-
-
-def child_pids(pid):
-    """Live pids whose parent is `pid`, read from /proc."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != b"Z":
-            pids.append(int(entry))
-    return sorted(pids)
-
-
 def cpu_seconds(pid):
     """User plus system CPU seconds `pid` has used so far (0 once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-    except OSError:
+    fields = stat_fields(pid)
+    if fields is None:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 

@@ -76,62 +76,32 @@ def gunicorn_parse(data):
     return req.method, req.uri, req.path, req.query, req.version, req.headers, req.should_close()
 
 
-def typical_group(data):
-    return f"typical GET ({len(data)} B, 10 fields)"
+# parser -> (parse one head, (method as str, number of fields) from what it returned)
+PARSERS = {
+    "corn": (corn_parse, lambda result: (result[0], len(result[6]))),
+    "httptools": (httptools_parse, lambda result: (result[0].decode(), len(result[3]))),
+    "gunicorn": (gunicorn_parse, lambda result: (result[0], len(result[5]))),
+}
+
+# case -> (the fixture of its input, its method, its number of fields, its group's name)
+CASES = {
+    "typical": ("typical_get", "GET", 10, "typical GET ({size} B, 10 fields)"),
+    "cookies": ("cookie_post", "POST", 16, "POST with cookies ({size} B, 16 fields)"),
+    "varied": ("varied_get", "GET", 10, "typical GET, every field value fresh"),  # a list of heads
+}
 
 
-def test_corn_typical(benchmark, typical_get):
-    benchmark.group = typical_group(typical_get)
-    result = benchmark(corn_parse, typical_get)
-    assert result[0] == "GET" and len(result[6]) == 10
-
-
-def test_httptools_typical(benchmark, typical_get):
-    benchmark.group = typical_group(typical_get)
-    result = benchmark(httptools_parse, typical_get)
-    assert result[0] == b"GET" and len(result[3]) == 10
-
-
-def test_gunicorn_typical(benchmark, typical_get):
-    benchmark.group = typical_group(typical_get)
-    result = benchmark(gunicorn_parse, typical_get)
-    assert result[0] == "GET" and len(result[5]) == 10
-
-
-def cookie_group(data):
-    return f"POST with cookies ({len(data)} B, 16 fields)"
-
-
-def test_corn_cookies(benchmark, cookie_post):
-    benchmark.group = cookie_group(cookie_post)
-    result = benchmark(corn_parse, cookie_post)
-    assert result[0] == "POST" and len(result[6]) == 16
-
-
-def test_httptools_cookies(benchmark, cookie_post):
-    benchmark.group = cookie_group(cookie_post)
-    result = benchmark(httptools_parse, cookie_post)
-    assert result[0] == b"POST" and len(result[3]) == 16
-
-
-def test_gunicorn_cookies(benchmark, cookie_post):
-    benchmark.group = cookie_group(cookie_post)
-    result = benchmark(gunicorn_parse, cookie_post)
-    assert result[0] == "POST" and len(result[5]) == 16
-
-
-VARIED_GROUP = "typical GET, every field value fresh"
-
-
-def test_corn_varied(benchmark, varied_get):
-    benchmark.group = VARIED_GROUP
-    nxt = itertools.cycle(varied_get).__next__
-    result = benchmark(lambda: corn_parse(nxt()))
-    assert len(result[6]) == 10
-
-
-def test_httptools_varied(benchmark, varied_get):
-    benchmark.group = VARIED_GROUP
-    nxt = itertools.cycle(varied_get).__next__
-    result = benchmark(lambda: httptools_parse(nxt()))
-    assert len(result[3]) == 10
+@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.parametrize("case", CASES)
+def test_parse(benchmark, request, case, parser):
+    fixture, method, fields, group = CASES[case]
+    data = request.getfixturevalue(fixture)
+    parse, summary = PARSERS[parser]
+    if isinstance(data, list):
+        nxt = itertools.cycle(data).__next__
+        benchmark.group = group
+        result = benchmark(lambda: parse(nxt()))
+    else:
+        benchmark.group = group.format(size=len(data))
+        result = benchmark(parse, data)
+    assert summary(result) == (method, fields)

@@ -16,10 +16,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import corn
 import pytest
+from processes import child_pids, pid_alive, wait_for  # noqa: F401  (the tests import them from here)
 
 APPS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
 CORN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(corn.__file__)))
@@ -30,43 +30,6 @@ WORKER_ARGS = {
     "gthread": ("-k", "gthread", "--threads", "4"),
     "sync": ("-k", "sync"),
 }
-
-
-def wait_for(predicate, timeout=DEADLINE, interval=0.05, message="condition"):
-    """Poll `predicate` until it returns a true value; fail the test after `timeout` seconds."""
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
-
-
-def child_pids(pid):
-    """Pids whose parent is `pid`, read from /proc."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat.rsplit(b")", 1)[1].split()
-        if int(fields[1]) == pid and fields[0] != b"Z":
-            pids.append(int(entry))
-    return sorted(pids)
-
-
-def pid_alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 def server_env(extra=None):

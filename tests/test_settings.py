@@ -20,7 +20,8 @@ import pytest
 
 import corn
 from corn import settings, validators
-from corn.config import ANY_NETWORK, Config, address_allowed
+from corn.config import Config
+from corn.peers import ANY_NETWORK, address_allowed
 from corn.errors import ConfigError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(corn.__file__)))  # where corn is imported from

@@ -1,4 +1,7 @@
-"""Worker classes by name: `-k gevent` (the default), `-k gthread` and `-k sync`, or a dotted path."""
+"""Worker classes by name: `-k gevent` (the default), `-k gthread` and `-k sync`, or a dotted path.
+
+Plane: control.
+"""
 
 import importlib
 

@@ -15,6 +15,8 @@ loaded; one that dies before that is a boot failure for the master to count.
 
 On SIGABRT (the master's timeout) the worker logs the stack of every thread (the gevent worker:
 every greenlet, the running one first), runs the `worker_abort` hook and exits.
+
+Plane: control.
 """
 
 import abc
@@ -26,9 +28,9 @@ import sys
 import time
 
 from corn import stacks
-from corn.config import address_allowed
 from corn.errors import AppImportError
 from corn.heartbeat import Heartbeat
+from corn.peers import address_allowed
 from corn.stopsignals import already_quitting
 
 NOTIFY_INTERVAL = 1.0  # seconds between heartbeats: a bounded rate, never once per request

@@ -11,13 +11,14 @@ the master's listeners, which answer to gunicorn's `FAMILY` and `sock` and pass 
 attribute to the socket; a logger whose `access()` takes gunicorn's `(resp, req, environ,
 request_time)` (`corn.logbridge`); and its own signal handlers, installed by its own
 `init_signals()`. Such a worker parses requests with gunicorn's code, not corn's.
+
+Plane: control.
 """
 
 import inspect
 import sys
 
-from corn.config import one_line, show
-from corn.errors import ConfigError
+from corn.errors import ConfigError, one_line, show
 from corn.workers import load_worker_class
 
 WORKER_ARGUMENTS = "(age, ppid, sockets, app, timeout, cfg, log)"

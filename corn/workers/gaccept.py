@@ -11,6 +11,8 @@ At most `worker_connections` connections are served at once: at the limit the Ac
 watching the listener, and watches it again when a connection ends. accept(2) failing for want of
 descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) is logged and pauses accepting for a delay
 that doubles while it goes on, instead of spinning on a listener that stays readable.
+
+Plane: control.
 """
 
 import errno

@@ -19,6 +19,8 @@ SIGABRT (the master's timeout) runs in whichever greenlet holds the hub, which f
 is the greenlet that never yields: the log shows its stack first, then every other greenlet's.
 With `block_threshold`, gevent's monitor thread reports any greenlet that holds the hub longer
 than that, with its stack, while the worker keeps running.
+
+Plane: control.
 """
 
 import time

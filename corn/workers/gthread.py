@@ -22,6 +22,8 @@ Stopping: TERM, HUP (from the master), max_requests: take the connections alread
 listeners, close them, and keep serving until every connection is done or `graceful_timeout`
 passed; responses say `Connection: close` from then on. QUIT/INT: the same, for QUICK_DRAIN
 seconds at most. SIGABRT (the master's timeout) logs every thread's stack.
+
+Plane: control.
 """
 
 import contextvars

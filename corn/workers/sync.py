@@ -7,6 +7,8 @@ heartbeat, and the master replaces the worker.
 
 When it stops (TERM, max_requests), the worker serves the connections already queued on its
 listeners, then closes them, so that no connection the kernel accepted is reset.
+
+Plane: control.
 """
 
 import errno
