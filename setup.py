@@ -32,7 +32,8 @@ def extension(name):
     return Extension(
         name,
         [path + ".pyx"],
-        depends=[path + ".pxd", "corn/_parser.pxd", "corn/_stream.pxd", "corn/_syscalls.pxd"],
+        depends=[path + ".pxd", "corn/_parser.pxd", "corn/_proxy.pxd", "corn/_stream.pxd", "corn/_syscalls.pxd",
+                 "corn/_bytes.pxd"],
         define_macros=macros,
         extra_compile_args=cflags,
     )
@@ -40,7 +41,7 @@ def extension(name):
 
 setup(
     ext_modules=cythonize(
-        [extension(name) for name in ("corn._parser", "corn._stream", "corn._handler", "corn._gevent_io")],
+        [extension(name) for name in ("corn._parser", "corn._proxy", "corn._stream", "corn._handler", "corn._gevent_io")],
         compiler_directives=DIRECTIVES,
         annotate=os.environ.get("CORN_CYTHON_ANNOTATE") == "1",
         quiet=True,

@@ -7,7 +7,10 @@
 # (start_response / write / framing); both read and write through the Connection's Stream and its
 # one receive buffer, reused for the whole connection.
 
-from corn._parser cimport ChunkedDecoder, RequestParser
+cimport cython
+
+from corn._parser cimport ChunkedDecoder, ParserOptions, RequestParser
+from corn._proxy cimport ProxyReader
 from corn._stream cimport Engine, Stream
 
 
@@ -39,6 +42,21 @@ cdef enum:
     EXIT_RELOAD = 2
 
 
+@cython.final
+cdef class HandlerOptions:
+    # --- per worker: the settings the request cycle reads, built by corn.options.request_options --
+    cdef readonly ParserOptions parser
+    cdef readonly double keepalive          # seconds; 0: one request per connection
+    cdef readonly double header_timeout     # seconds for a whole request head; 0: no limit
+    cdef readonly double timeout            # seconds for each read or write; 0: no limit
+    cdef readonly bint use_sendfile
+    cdef readonly str url_scheme            # "https" on a TLS listener, else "http"
+    cdef readonly bint multiprocess         # wsgi.multiprocess: more than one worker
+    cdef readonly int proxy_protocol        # corn._proxy.ProxyMode
+    cdef readonly object pre_request        # the hooks, or None where nothing would happen
+    cdef readonly object post_request
+
+
 cdef class WorkerState:
     # --- per worker, shared by its handlers ----------------------------------------------------
     cdef public bint stopping          # the worker stops: responses say Connection: close
@@ -61,7 +79,8 @@ cdef class ConnectionHandler:
     cdef WorkerState state
     cdef object hook_worker            # the worker object the request hooks are given
     cdef dict base_environ             # copied per request, then the request's keys are added
-    cdef dict parser_options           # keyword arguments of RequestParser, from the settings
+    cdef ParserOptions parser_options  # what every RequestParser of the handler is made with
+    cdef ProxyReader proxy             # reads the PROXY header of each connection; None when off
     cdef bint unix_listener            # SERVER_NAME/PORT come from Host, REMOTE_ADDR is ""
     cdef str listener_name             # SERVER_NAME of a request on a unix listener without Host
     cdef bint force_close              # one request per connection (sync worker, keepalive 0)
@@ -85,7 +104,9 @@ cdef class ConnectionHandler:
     cdef int _close(self, Connection conn) except -1
     cdef int _serve(self, Connection conn) except -1
     cdef int _peer_rights(self, Connection conn) except -1
+    cdef int _read_proxy(self, Connection conn) except -1
     cdef Py_ssize_t _read_head(self, Connection conn, RequestParser parser) except -1
+    cdef Py_ssize_t _receive(self, Connection conn) except -1
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1
     cdef dict _environ(self, Connection conn, RequestParser parser, Body body)
     cdef int _refuse(self, Connection conn, exc) except -1
@@ -112,6 +133,7 @@ cdef class Connection:
     cdef long long* counters           # the worker's metrics slot (WorkerState.counters), or NULL
     # --- where the connection stands between two calls of resume() -----------------------------
     cdef bint first                    # no request has been served yet
+    cdef bint proxy_read               # its PROXY header has been read (when the handler has a reader)
     cdef object proxy_info             # what the PROXY header said, for the whole connection
     cdef RequestParser parser          # the head being received, or None between requests
     cdef double deadline               # when the head being received must be complete (0: none)

@@ -39,7 +39,8 @@ from libc.string cimport memchr, memcpy
 from libc.time cimport time as c_time
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
-from corn._parser cimport BODY_CHUNKED, BODY_LENGTH, ChunkedDecoder, RequestParser
+from corn._parser cimport BODY_CHUNKED, BODY_LENGTH, ChunkedDecoder, ParserOptions, RequestParser
+from corn._proxy cimport PROXY_OFF, ProxyReader
 from corn._stream cimport Engine, Stream
 
 import os
@@ -333,6 +334,25 @@ cdef inline int method_row(str method) noexcept:
     return N_METHODS - 1
 
 
+cdef class HandlerOptions:
+    """The settings of the request cycle and its parser, validated and normalised by
+    corn.options.request_options (from a Config); the cycle takes nothing else from the settings."""
+
+    def __init__(self, ParserOptions parser not None, *, double keepalive, double header_timeout,
+                 double timeout, bint use_sendfile, str url_scheme not None, bint multiprocess,
+                 int proxy_protocol, pre_request, post_request):
+        self.parser = parser
+        self.keepalive = keepalive
+        self.header_timeout = header_timeout
+        self.timeout = timeout
+        self.use_sendfile = use_sendfile
+        self.url_scheme = url_scheme
+        self.multiprocess = multiprocess
+        self.proxy_protocol = proxy_protocol
+        self.pre_request = pre_request
+        self.post_request = post_request
+
+
 @cython.final
 cdef class WorkerState:
     """What the handlers of one worker share: the stopping flag, the request count, max_requests,
@@ -487,7 +507,7 @@ cdef class Body:
         self.conn = conn
         self.continue_pending = expect_continue
         if parser.body_kind == BODY_CHUNKED:
-            self.decoder = ChunkedDecoder(parser.limit_request_field_size, parser.max_head, parser)
+            self.decoder = ChunkedDecoder(parser.options)
             self.remaining = 0
             self.done = False
         elif parser.body_kind == BODY_LENGTH:
@@ -872,8 +892,8 @@ cdef class Response:
 cdef class ConnectionHandler:
     """Serves connections accepted on one listener, for one worker."""
 
-    def __init__(self, app, cfg, log, listener, Engine engine, WorkerState state, *, worker=None,
-                 peer_trusted=None, proxy_allowed=None, bint multithread=False):
+    def __init__(self, app, HandlerOptions options not None, log, listener, Engine engine, WorkerState state,
+                 *, worker=None, peer_trusted=None, proxy_allowed=None, bint multithread=False):
         cdef object sockname = listener.sock.getsockname()
         self.app = app
         self.log = log
@@ -882,48 +902,33 @@ cdef class ConnectionHandler:
         self.hook_worker = worker
         self.unix_listener = not isinstance(sockname, tuple)
         self.listener_name = str(listener)
-        self.keepalive = float(cfg.keepalive)
-        self.header_timeout = float(cfg.header_timeout)
-        self.use_sendfile = cfg.sendfile is not False and not cfg.is_ssl
-        self.timeout = float(cfg.timeout) if cfg.timeout > 0 else 0.0
-        self.force_close = cfg.keepalive <= 0 or not multithread
+        self.keepalive = options.keepalive
+        self.header_timeout = options.header_timeout
+        self.use_sendfile = options.use_sendfile
+        self.timeout = options.timeout
+        self.force_close = options.keepalive <= 0 or not multithread
         self.access_enabled = bool(getattr(log, "access_enabled", False))
         self.access_log = log.access if self.access_enabled else None
         self.script_name = os.environ.get("SCRIPT_NAME", "")
-        # The default hooks are skipped: pre_request's only logs at debug level, post_request's is empty.
-        self.pre_request = cfg.pre_request
-        if cfg.is_default("pre_request") and getattr(log, "loglevel", 20) > 10:
-            self.pre_request = None
-        self.post_request = None if cfg.is_default("post_request") else cfg.post_request
+        self.pre_request = options.pre_request
+        self.post_request = options.post_request
         self.forwarded_allow = peer_trusted
         self.proxy_allow = proxy_allowed
         self.peer_rights = {}
-        self.parser_options = dict(
-            limit_request_line=cfg.limit_request_line,
-            limit_request_fields=cfg.limit_request_fields,
-            limit_request_field_size=cfg.limit_request_field_size,
-            permit_unconventional_http_method=cfg.permit_unconventional_http_method,
-            permit_unconventional_http_version=cfg.permit_unconventional_http_version,
-            casefold_http_method=cfg.casefold_http_method,
-            strip_header_spaces=cfg.strip_header_spaces,
-            permit_obsolete_folding=cfg.permit_obsolete_folding,
-            header_map=cfg.header_map,
-            forwarder_headers=cfg.forwarder_headers,
-            secure_scheme_headers=cfg.secure_scheme_headers,
-            proxy_protocol=cfg.proxy_protocol,
-        )
-        self.max_head_bytes = RequestParser(**self.parser_options).max_head + MAX_REQUEST_LINE
+        self.parser_options = options.parser
+        self.proxy = ProxyReader(options.proxy_protocol) if options.proxy_protocol != PROXY_OFF else None
+        self.max_head_bytes = options.parser.max_head + MAX_REQUEST_LINE
         self.buffers = []
         self.parsers = []
         self.base_environ = {
             "wsgi.version": (1, 0),
             "wsgi.errors": getattr(log, "wsgi_errors", sys.stderr),
             "wsgi.multithread": multithread,
-            "wsgi.multiprocess": cfg.workers > 1,
+            "wsgi.multiprocess": options.multiprocess,
             "wsgi.run_once": False,
             "wsgi.file_wrapper": FileWrapper,
             "wsgi.input_terminated": True,
-            "wsgi.url_scheme": "https" if cfg.is_ssl else "http",
+            "wsgi.url_scheme": options.url_scheme,
             "SERVER_SOFTWARE": SERVER_SOFTWARE,
             "SCRIPT_NAME": self.script_name,
         }
@@ -1018,20 +1023,25 @@ cdef class ConnectionHandler:
                 rights = conn.rights
                 if rights < 0:
                     rights = conn.rights = self._peer_rights(conn)
-                parser = self.parsers.pop() if self.parsers else RequestParser(**self.parser_options)
+                if conn.first:
+                    conn.deadline = conn.head_deadline
+                    if self.proxy is not None and not conn.proxy_read:
+                        try:
+                            more = self._read_proxy(conn)
+                        except HTTPParseError as exc:
+                            return self._refuse(conn, exc)
+                        if more != 1:
+                            return more  # PARKED, or 0: closed before the header was whole
+                else:
+                    conn.deadline = 0.0
+                parser = self.parsers.pop() if self.parsers else RequestParser(self.parser_options)
                 parser.peer_trusted = rights & PEER_TRUSTED
-                parser.proxy_allowed = rights & PEER_MAY_PROXY
-                parser.first_request = conn.first
-                parser.proxy_info = conn.proxy_info  # what the PROXY header said holds for the whole connection
-                parser.peer_host = conn.remote_addr
                 parser.reset()
                 conn.parser = parser
-                conn.deadline = conn.head_deadline if conn.first else 0.0
             more = self._serve_one(conn, parser)
             if more == PARKED:
                 return PARKED
             conn.parser = None
-            conn.proxy_info = parser.proxy_info
             if len(self.parsers) < POOLED_PARSERS:
                 self.parsers.append(parser)
             if more == 0:
@@ -1050,12 +1060,28 @@ cdef class ConnectionHandler:
             self.peer_rights[conn.remote_addr] = rights
         return <int>rights
 
+    cdef int _read_proxy(self, Connection conn) except -1:
+        """Receive until the PROXY header that opens the connection is whole: 1 once it is read,
+        0 when the peer closed first, PARKED when the stream parks."""
+        cdef Py_ssize_t end, n
+        while True:
+            if conn.end > conn.start:
+                end = self.proxy.read(conn.buf, conn.start, conn.end, conn.rights & PEER_MAY_PROXY,
+                                      conn.remote_addr)
+                if end >= 0:
+                    conn.start = end
+                    conn.proxy_info = self.proxy.info
+                    conn.proxy_read = True
+                    return 1
+            n = self._receive(conn)
+            if n == PARKED or n == 0:
+                return n
+
     cdef Py_ssize_t _read_head(self, Connection conn, RequestParser parser) except -1:
         """Receive until the parser has a whole head; returns where it ends, 0 when the peer
         closed before a whole head (nothing to answer), PARKED when the stream parks."""
         cdef Py_ssize_t head_end
         cdef Py_ssize_t n
-        cdef double left
         while True:
             if conn.end > conn.start:
                 head_end = parser.parse_head(conn.buf, conn.start, conn.end)
@@ -1064,27 +1090,35 @@ cdef class ConnectionHandler:
                 if conn.end - conn.start > self.max_head_bytes:
                     # only reachable with limit_request_line=0, which leaves the request line unbounded
                     raise LimitRequestHeaders("max buffer headers")
-                if conn.deadline == 0.0 and self.header_timeout > 0:
-                    conn.deadline = monotonic_now() + self.header_timeout
-            if conn.deadline > 0.0:
-                left = conn.deadline - monotonic_now()
-                if left <= 0.0:
-                    raise RequestHeadTimeout(self.header_timeout)
-                conn.stream.set_timeout(left if self.timeout <= 0.0 or left < self.timeout else self.timeout)
-            elif conn.end > conn.start or parser.first_request:
-                conn.stream.set_timeout(self.timeout)
-            else:
-                conn.stream.set_timeout(self.keepalive)  # idle between two requests
-            try:
-                n = conn.fill(True)
-            except socket_timeout:
-                if conn.deadline > 0.0 and conn.deadline - monotonic_now() <= 0.001:
-                    raise RequestHeadTimeout(self.header_timeout)
-                raise
-            if n == PARKED:
-                return PARKED
-            if n == 0:
-                return 0  # closed between requests, or in the middle of a head: nothing to answer
+            n = self._receive(conn)
+            if n == PARKED or n == 0:
+                return n  # 0: closed between requests, or in the middle of a head: nothing to answer
+
+    cdef Py_ssize_t _receive(self, Connection conn) except -1:
+        """More bytes of a request head (or of the PROXY header before it), within its deadlines:
+        header_timeout for a whole head once it has begun (and for the first one from the
+        connection's start), timeout for each read, keepalive while nothing is buffered between
+        two requests. Returns what Connection.fill does."""
+        cdef double left
+        cdef Py_ssize_t n
+        if conn.end > conn.start and conn.deadline == 0.0 and self.header_timeout > 0:
+            conn.deadline = monotonic_now() + self.header_timeout
+        if conn.deadline > 0.0:
+            left = conn.deadline - monotonic_now()
+            if left <= 0.0:
+                raise RequestHeadTimeout(self.header_timeout)
+            conn.stream.set_timeout(left if self.timeout <= 0.0 or left < self.timeout else self.timeout)
+        elif conn.end > conn.start or conn.first:
+            conn.stream.set_timeout(self.timeout)
+        else:
+            conn.stream.set_timeout(self.keepalive)  # idle between two requests
+        try:
+            n = conn.fill(True)
+        except socket_timeout:
+            if conn.deadline > 0.0 and conn.deadline - monotonic_now() <= 0.001:
+                raise RequestHeadTimeout(self.header_timeout)
+            raise
+        return n
 
     cdef int _serve_one(self, Connection conn, RequestParser parser) except -1:
         """One request and its response. Returns 1 when the connection may carry another, 0 when
@@ -1209,8 +1243,8 @@ cdef class ConnectionHandler:
         environ["SERVER_PROTOCOL"] = protocol(parser.version_major, parser.version_minor)
         environ["wsgi.input"] = body
         environ["gunicorn.socket"] = conn.sock
-        if parser.proxy_info is not None and parser.proxy_info[1] is not None:
-            proto, src_addr, src_port, dst_addr, dst_port = parser.proxy_info
+        if conn.proxy_info is not None and conn.proxy_info[1] is not None:
+            proto, src_addr, src_port, dst_addr, dst_port = conn.proxy_info
             environ["PROXY_PROTOCOL"] = proto
             environ["REMOTE_ADDR"] = src_addr
             environ["REMOTE_PORT"] = str(src_port)

@@ -7,6 +7,7 @@
 # knows nothing of sockets or WSGI.
 #
 # Life of a request, as the handler drives it:
+#   parser = RequestParser(options)      # options: corn.options.request_options(cfg).parser
 #   parser.reset()
 #   loop: end = recv more; head_end = parser.parse_head(buf, start, end)   # -1: need more bytes
 #   read parser.method / .uri / .path / .query / .fragment / .version_* / .headers / framing
@@ -30,12 +31,17 @@ cpdef enum HeaderMap:
     HEADER_MAP_DANGEROUS = 2
 
 
+cpdef enum Limits:
+    MAX_REQUEST_LINE = 8190            # the longest limit_request_line (gunicorn's)
+    MAX_HEADERS = 32768                # the most limit_request_fields (gunicorn's)
+
+
 @cython.final
-cdef class RequestParser:
-    # --- per worker: limits and leniency, fixed at construction -----------------------------
-    cdef readonly Py_ssize_t limit_request_line       # 0 = unlimited; clamped to 8190
-    cdef readonly Py_ssize_t limit_request_fields     # 0 -> 32768
-    cdef readonly Py_ssize_t limit_request_field_size # 0 -> 8190
+cdef class ParserOptions:
+    # --- per worker: the settings, validated by corn.options.request_options -----------------
+    cdef readonly Py_ssize_t limit_request_line       # 0 = unlimited, at most MAX_REQUEST_LINE
+    cdef readonly Py_ssize_t limit_request_fields     # 1 to MAX_HEADERS
+    cdef readonly Py_ssize_t limit_request_field_size # > 0
     cdef readonly Py_ssize_t max_head                 # fields * (field_size + 2) + 4
     cdef readonly bint permit_unconventional_http_method
     cdef readonly bint permit_unconventional_http_version
@@ -43,20 +49,18 @@ cdef class RequestParser:
     cdef readonly bint strip_header_spaces
     cdef readonly bint permit_obsolete_folding
     cdef readonly int header_map                      # HeaderMap
-    cdef object forwarder_headers                     # frozenset of names (as configured), or None for '*'
-    cdef object secure_scheme_headers                 # dict: NAME (as configured) -> value meaning https
-    cdef readonly int proxy_protocol                  # 0 off, 1 v1, 2 v2, 3 auto; when on, every
-                                                      # connection must open with a PROXY header
-    cdef bint _scheme_any                             # secure_scheme_headers is not empty
-    cdef unsigned long long _scheme_known             # bit i: known header name i is a scheme header
+    cdef readonly frozenset forwarder_headers         # names (as configured), or None for '*'
+    cdef readonly dict secure_scheme_headers          # NAME (as configured) -> value meaning https
+    cdef bint scheme_any                              # secure_scheme_headers is not empty
+    cdef unsigned long long scheme_known              # bit i: known header name i is a scheme header
+
+
+@cython.final
+cdef class RequestParser:
+    cdef readonly ParserOptions options               # per worker
 
     # --- per connection ---------------------------------------------------------------------
     cdef public bint peer_trusted     # peer is in forwarded_allow_ips (or a unix socket)
-    cdef public bint proxy_allowed    # peer is in proxy_allow_ips (or a unix socket)
-    cdef public bint first_request    # PROXY protocol is read only before the first request;
-                                      # cleared by parse_head once a head is complete
-    cdef public object peer_host      # the peer's address, only for ForbiddenProxyRequest's text
-    cdef readonly object proxy_info   # None, or (protocol, src_addr, src_port, dst_addr, dst_port)
 
     # --- scan state (relative to the request start) -----------------------------------------
     cdef int _state
@@ -105,9 +109,6 @@ cdef class RequestParser:
     cpdef Py_ssize_t parse_head(self, object buf, Py_ssize_t start, Py_ssize_t end) except -2
 
     cdef Py_ssize_t _scan(self, const unsigned char* p, Py_ssize_t n) except -2
-    cdef int _scan_proxy(self, const unsigned char* p, Py_ssize_t n) except -2
-    cdef int _parse_proxy_v1(self, const unsigned char* p, Py_ssize_t n) except -2
-    cdef int _parse_proxy_v2(self, const unsigned char* p, Py_ssize_t n) except -2
     cdef int _parse_request_line(self, const unsigned char* p, Py_ssize_t n) except -1
     cdef int _check_method(self, const unsigned char* p, Py_ssize_t n) except -1
     cdef int _split_target(self, const unsigned char* p, Py_ssize_t n) except -1
@@ -125,8 +126,9 @@ cdef class ChunkedDecoder:
     # extensions, the CRLF after each chunk, the last chunk and the trailer section, and stops
     # at the first data byte of a chunk. The caller takes up to `remaining` data bytes straight
     # from its own buffer and reports them with take(n).
+    cdef readonly ParserOptions options    # the trailer section follows the head's rules
     cdef readonly Py_ssize_t max_line      # longest chunk-size line (limit_request_field_size)
-    cdef readonly Py_ssize_t max_trailers  # longest trailer section (the parser's max_head)
+    cdef readonly Py_ssize_t max_trailers  # longest trailer section (max_head)
     cdef readonly Py_ssize_t remaining     # data bytes of the current chunk not yet taken
     cdef readonly bint done                # the last chunk and the trailers have been consumed
     cdef readonly list trailers            # [(NAME, value)] once done
@@ -134,12 +136,6 @@ cdef class ChunkedDecoder:
     cdef Py_ssize_t _line_len              # bytes of the current framing line seen so far
     cdef Py_ssize_t _size                  # chunk size being accumulated
     cdef object _line                      # bytearray: the current framing line, when it spans calls
-    # trailer rules, from the RequestParser given at construction (gunicorn's defaults otherwise)
-    cdef Py_ssize_t _max_fields
-    cdef Py_ssize_t _max_field_size
-    cdef int _header_map
-    cdef bint _strip_spaces
-    cdef bint _permit_folding
     cdef Py_ssize_t _section_len           # bytes of the trailer section seen so far
 
     cpdef reset(self)

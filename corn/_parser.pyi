@@ -20,21 +20,43 @@ class HeaderMap(IntEnum):
     HEADER_MAP_REFUSE = 1
     HEADER_MAP_DANGEROUS = 2
 
-_ProxyInfo = tuple[str, str | None, int | None, str | None, int | None]
 _Buffer = bytes | bytearray
 
-class RequestParser:
-    """Parses request heads with gunicorn 27's rules; one instance serves request after request."""
+class Limits(IntEnum):
+    """gunicorn's bounds on the request limits."""
 
-    # per worker: settings, as normalised at construction
+    MAX_REQUEST_LINE = 8190
+    MAX_HEADERS = 32768
+
+class ParserOptions:
+    """The parser's settings, validated: made by corn.options.request_options from a Config."""
+
+    def __init__(
+        self,
+        *,
+        limit_request_line: int,
+        limit_request_fields: int,
+        limit_request_field_size: int,
+        permit_unconventional_http_method: bool,
+        permit_unconventional_http_version: bool,
+        casefold_http_method: bool,
+        strip_header_spaces: bool,
+        permit_obsolete_folding: bool,
+        header_map: int,
+        forwarder_headers: frozenset[str] | None,
+        secure_scheme_headers: dict[str, str],
+    ) -> None:
+        """ValueError for a limit out of range; nothing else is checked or normalised here."""
     @property
-    def limit_request_line(self) -> int: ...
+    def limit_request_line(self) -> int:
+        """0 = unlimited, at most MAX_REQUEST_LINE."""
     @property
     def limit_request_fields(self) -> int: ...
     @property
     def limit_request_field_size(self) -> int: ...
     @property
-    def max_head(self) -> int: ...
+    def max_head(self) -> int:
+        """The longest field section: fields * (field_size + 2) + 4."""
     @property
     def permit_unconventional_http_method(self) -> bool: ...
     @property
@@ -47,27 +69,23 @@ class RequestParser:
     def permit_obsolete_folding(self) -> bool: ...
     @property
     def header_map(self) -> int:
-        """0 drop, 1 refuse, 2 dangerous."""
+        """A HeaderMap."""
     @property
-    def proxy_protocol(self) -> int:
-        """0 off, 1 v1, 2 v2, 3 auto. When on, a connection that does not open with a PROXY header
-        of a version it names is refused with MissingProxyHeader."""
+    def forwarder_headers(self) -> frozenset[str] | None:
+        """None: every name ('*')."""
+    @property
+    def secure_scheme_headers(self) -> dict[str, str]: ...
+
+class RequestParser:
+    """Parses request heads with gunicorn 27's rules; one instance serves request after request."""
+
+    def __init__(self, options: ParserOptions) -> None: ...
+    @property
+    def options(self) -> ParserOptions: ...
 
     # per connection: set by the caller
     peer_trusted: bool
     """The peer may set secure_scheme_headers and forwarder_headers (forwarded_allow_ips)."""
-    proxy_allowed: bool
-    """The peer may send a PROXY protocol header (proxy_allow_ips)."""
-    first_request: bool
-    """A PROXY header is looked for only while this is true; parse_head clears it once a head is
-    complete."""
-    peer_host: object
-    """The peer's address, used only in the text of ForbiddenProxyRequest."""
-    @property
-    def proxy_info(self) -> _ProxyInfo | None:
-        """(protocol, src_addr, src_port, dst_addr, dst_port) from the connection's PROXY header:
-        protocol is TCP4, TCP6, LOCAL or UNSPEC (the last two carry no address). Kept across
-        reset() for the later requests of the connection."""
 
     # per request: the result, valid once parse_head returned an offset
     @property
@@ -105,24 +123,8 @@ class RequestParser:
     def url_scheme(self) -> Literal["https", "http"] | None:
         """Set when a trusted peer sent one of secure_scheme_headers."""
 
-    def __init__(
-        self,
-        *,
-        limit_request_line: int = 4094,
-        limit_request_fields: int = 100,
-        limit_request_field_size: int = 8190,
-        permit_unconventional_http_method: bool = False,
-        permit_unconventional_http_version: bool = False,
-        casefold_http_method: bool = False,
-        strip_header_spaces: bool = False,
-        permit_obsolete_folding: bool = False,
-        header_map: str = "drop",
-        forwarder_headers: str | list[str] | tuple[str, ...] = "SCRIPT_NAME,PATH_INFO",
-        secure_scheme_headers: dict[str, str] | None = None,
-        proxy_protocol: str | bool = "off",
-    ) -> None: ...
     def reset(self) -> None:
-        """Forget the previous request; settings and per-connection fields stay."""
+        """Forget the previous request; the options and per-connection fields stay."""
     def parse_head(self, buf: _Buffer, start: int, end: int) -> int:
         """Scan buf[start:end], the bytes of the request received so far. Returns the offset just
         past the head's final CRLF once it is complete, else -1. Between calls the caller may
@@ -143,11 +145,11 @@ class ChunkedDecoder:
         """The last chunk and the trailer section have been consumed."""
     @property
     def trailers(self) -> list[tuple[str, str]]: ...
-    def __init__(
-        self, max_line: int = 8190, max_trailers: int = 819204, parser: RequestParser | None = None
-    ) -> None:
-        """`parser`, when given, supplies the header rules applied to trailers (header_map,
-        strip_header_spaces, permit_obsolete_folding, field count and size limits)."""
+    def __init__(self, options: ParserOptions) -> None:
+        """The trailer section follows the options' header rules; a size line is bounded by
+        limit_request_field_size, the trailer section by max_head."""
+    @property
+    def options(self) -> ParserOptions: ...
     def reset(self) -> None: ...
     def advance(self, buf: _Buffer, pos: int, end: int) -> int:
         """Consume framing from buf[pos:end]. Returns the offset of the next data byte when

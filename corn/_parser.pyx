@@ -24,27 +24,22 @@ from cpython.unicode cimport PyUnicode_1BYTE_DATA, PyUnicode_DecodeLatin1, PyUni
 from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcmp, memcpy
 
-import socket
 import sys
 from urllib.parse import urlsplit as url_urlsplit
 
 from corn.http_errors import (
     ChunkMissingTerminator,
     ExpectationFailed,
-    ForbiddenProxyRequest,
     InvalidChunkExtension,
     InvalidChunkSize,
     InvalidHeader,
     InvalidHeaderName,
     InvalidHTTPVersion,
-    InvalidProxyHeader,
-    InvalidProxyLine,
     InvalidRequestLine,
     InvalidRequestMethod,
     InvalidSchemeHeaders,
     LimitRequestHeaders,
     LimitRequestLine,
-    MissingProxyHeader,
     NoMoreData,
     ObsoleteFolding,
     UnsupportedTransferCoding,
@@ -53,30 +48,14 @@ from corn.http_errors import (
 cdef extern from "Python.h":
     void Py_SET_SIZE(object o, Py_ssize_t size)
 
-cdef object socket_inet_pton = socket.inet_pton
-cdef object socket_inet_ntop = socket.inet_ntop
-cdef object socket_AF_INET = socket.AF_INET
-cdef object socket_AF_INET6 = socket.AF_INET6
 
 
 # --- limits (gunicorn's) -------------------------------------------------------------------------
 
 cdef enum:
-    MAX_REQUEST_LINE = 8190
-    MAX_HEADERS = 32768
-    DEFAULT_FIELD_SIZE = 8190
-    DEFAULT_FIELDS = 100
     MAX_CHUNK_DIGITS = 15         # 16**15 - 1 bytes: far beyond any body, far below 2**63
     MAX_CONTENT_LENGTH_DIGITS = 18
-    PROXY_V1_MAX = 107            # the longest v1 line the PROXY protocol allows, CRLF excluded
     FIELD_ROOM = 16               # fields a new `headers` list holds before it must grow
-
-cdef enum ProxyMode:
-    PROXY_OFF = 0
-    PROXY_V1 = 1
-    PROXY_V2 = 2
-    PROXY_AUTO = 3
-
 
 # --- character classes ---------------------------------------------------------------------------
 
@@ -248,8 +227,6 @@ cdef str EMPTY = ""
 cdef str SCHEME_HTTPS = sys.intern("https")
 cdef str SCHEME_HTTP = sys.intern("http")
 
-cdef bytes PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
-cdef bytes PROXY_V1_PREFIX = b"PROXY "
 
 
 cdef inline str _known_method(const unsigned char* p, Py_ssize_t n):
@@ -522,12 +499,10 @@ cdef str _fold_part(const unsigned char* p, Py_ssize_t n, str name):
 # --- the request head ----------------------------------------------------------------------------
 
 cdef enum HeadState:
-    ST_START = 0
-    ST_PROXY = 1
-    ST_LEADING = 2
-    ST_REQUEST_LINE = 3
-    ST_FIELDS = 4
-    ST_DONE = 5
+    ST_LEADING = 0
+    ST_REQUEST_LINE = 1
+    ST_FIELDS = 2
+    ST_DONE = 3
 
 cdef enum Seen:
     SEEN_HOST = 1
@@ -537,61 +512,20 @@ cdef enum Seen:
     SEEN_SCHEME = 16
 
 
-cdef int _proxy_mode(object value) except -1:
-    if value is None or value is False:
-        return PROXY_OFF
-    if value is True:
-        return PROXY_AUTO
-    if not isinstance(value, str):
-        raise TypeError("proxy_protocol must be a str or a bool")
-    modes = {"off": PROXY_OFF, "false": PROXY_OFF, "0": PROXY_OFF, "none": PROXY_OFF,
-             "auto": PROXY_AUTO, "true": PROXY_AUTO, "1": PROXY_AUTO,
-             "v1": PROXY_V1, "v2": PROXY_V2}
-    key = value.strip().lower()
-    if key not in modes:
-        raise ValueError(f"proxy_protocol must be off, v1, v2 or auto, not {value!r}")
-    return modes[key]
+cdef class ParserOptions:
+    """The settings of the parser, validated and normalised by corn.options (from a Config); the
+    parser reads them and takes nothing else from the settings."""
 
-
-cdef int _header_map_of(object value) except -1:
-    if value is None:
-        return HEADER_MAP_DROP
-    if not isinstance(value, str):
-        raise TypeError("header_map must be a str")
-    maps = {"drop": HEADER_MAP_DROP, "refuse": HEADER_MAP_REFUSE, "dangerous": HEADER_MAP_DANGEROUS}
-    key = value.strip().lower()
-    if key not in maps:
-        raise ValueError(f"header_map must be drop, refuse or dangerous, not {value!r}")
-    return maps[key]
-
-
-cdef object _name_list(object value):
-    """forwarder_headers as gunicorn's setting takes it: a comma-separated str or a list."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v]
-    return [str(v).strip() for v in value]
-
-
-cdef class RequestParser:
-    """Parses request heads: the settings are fixed at construction, the caller sets the
-    per-connection fields, and reset() comes before each head of the connection."""
-
-    def __init__(self, *, Py_ssize_t limit_request_line=4094, Py_ssize_t limit_request_fields=100,
-                 Py_ssize_t limit_request_field_size=8190,
-                 bint permit_unconventional_http_method=False,
-                 bint permit_unconventional_http_version=False, bint casefold_http_method=False,
-                 bint strip_header_spaces=False, bint permit_obsolete_folding=False,
-                 header_map="drop", forwarder_headers="SCRIPT_NAME,PATH_INFO",
-                 secure_scheme_headers=None, proxy_protocol="off"):
+    def __init__(self, *, Py_ssize_t limit_request_line, Py_ssize_t limit_request_fields,
+                 Py_ssize_t limit_request_field_size, bint permit_unconventional_http_method,
+                 bint permit_unconventional_http_version, bint casefold_http_method,
+                 bint strip_header_spaces, bint permit_obsolete_folding, int header_map,
+                 frozenset forwarder_headers, dict secure_scheme_headers not None):
         cdef Py_ssize_t i
-        if limit_request_line < 0 or limit_request_line >= MAX_REQUEST_LINE:
-            limit_request_line = MAX_REQUEST_LINE
-        if limit_request_fields <= 0 or limit_request_fields > MAX_HEADERS:
-            limit_request_fields = MAX_HEADERS
-        if limit_request_field_size <= 0:
-            limit_request_field_size = DEFAULT_FIELD_SIZE
+        if not 0 <= limit_request_line <= MAX_REQUEST_LINE:
+            raise ValueError(f"limit_request_line {limit_request_line} outside 0 to {MAX_REQUEST_LINE}")
+        if not 0 < limit_request_fields <= MAX_HEADERS or limit_request_field_size <= 0:
+            raise ValueError("limit_request_fields and limit_request_field_size must be positive")
         self.limit_request_line = limit_request_line
         self.limit_request_fields = limit_request_fields
         self.limit_request_field_size = limit_request_field_size
@@ -601,35 +535,29 @@ cdef class RequestParser:
         self.casefold_http_method = casefold_http_method
         self.strip_header_spaces = strip_header_spaces
         self.permit_obsolete_folding = permit_obsolete_folding
-        self.header_map = _header_map_of(header_map)
-        names = _name_list(forwarder_headers)
-        self.forwarder_headers = None if "*" in names else frozenset(names)
-        if secure_scheme_headers is None:
-            secure_scheme_headers = {
-                "X-FORWARDED-PROTOCOL": "ssl",
-                "X-FORWARDED-PROTO": "https",
-                "X-FORWARDED-SSL": "on",
-            }
-        if not isinstance(secure_scheme_headers, dict):
-            raise TypeError("secure_scheme_headers must be a dict")
-        self.secure_scheme_headers = dict(secure_scheme_headers)
-        self._scheme_any = bool(self.secure_scheme_headers)
-        self._scheme_known = 0
+        self.header_map = header_map
+        self.forwarder_headers = forwarder_headers
+        self.secure_scheme_headers = secure_scheme_headers
+        self.scheme_any = bool(secure_scheme_headers)
+        self.scheme_known = 0
         for i in range(len(KNOWN_NAMES)):
-            if KNOWN_NAMES[i] in self.secure_scheme_headers:
-                self._scheme_known |= (<unsigned long long>1) << i
-        self.proxy_protocol = _proxy_mode(proxy_protocol)
+            if KNOWN_NAMES[i] in secure_scheme_headers:
+                self.scheme_known |= (<unsigned long long>1) << i
+
+
+cdef class RequestParser:
+    """Parses request heads: the settings are fixed at construction, the caller sets the
+    per-connection fields, and reset() comes before each head of the connection."""
+
+    def __init__(self, ParserOptions options not None):
+        self.options = options
         self.peer_trusted = False
-        self.proxy_allowed = False
-        self.first_request = True
-        self.peer_host = None
-        self.proxy_info = None
         self._field_cache = [None] * KNOWN_MAX
         self.reset()
 
     cpdef reset(self):
         """Forget the previous request; keep the settings and the per-connection fields."""
-        self._state = ST_START
+        self._state = ST_LEADING
         self._pos = 0
         self._line_start = 0
         self._skipped = 0
@@ -682,15 +610,6 @@ cdef class RequestParser:
         cdef unsigned char c
         if self._state == ST_DONE:
             return self._pos
-        if self._state == ST_START:
-            if self.first_request and self.proxy_protocol != PROXY_OFF:
-                self.proxy_info = None
-                self._state = ST_PROXY
-            else:
-                self._state = ST_LEADING
-        if self._state == ST_PROXY:
-            if self._scan_proxy(p, n) < 0:
-                return -1
         if self._state == ST_LEADING:
             # RFC 9112 2.2: one empty line (CRLF) before the request line is ignored
             pos = self._pos
@@ -703,7 +622,7 @@ cdef class RequestParser:
             self._state = ST_REQUEST_LINE
         if self._state == ST_REQUEST_LINE:
             ls = self._line_start
-            limit = self.limit_request_line
+            limit = self.options.limit_request_line
             q = <const unsigned char*>memchr(p + self._pos, 10, n - self._pos)
             if q == NULL:
                 if limit > 0 and n > ls:
@@ -729,7 +648,7 @@ cdef class RequestParser:
                 c = p[ls]
                 if (c == 32 or c == 9) and self._pend_name is not None:
                     # RFC 9112 5.2: obs-fold
-                    if not self.permit_obsolete_folding:
+                    if not self.options.permit_obsolete_folding:
                         raise ObsoleteFolding(self._pend_name)
                     self._folding = True
                 else:
@@ -742,9 +661,9 @@ cdef class RequestParser:
                 if floor > 0:
                     if self._folding:
                         floor += self._pend_size
-                    if floor + 2 > self.limit_request_field_size:
+                    if floor + 2 > self.options.limit_request_field_size:
                         raise LimitRequestHeaders("limit request headers fields size")
-                if _line_floor(p + n - 1, n - self._head_start) > self.max_head:
+                if _line_floor(p + n - 1, n - self._head_start) > self.options.max_head:
                     raise LimitRequestHeaders("max buffer headers")
                 self._pos = n
                 return -1
@@ -752,9 +671,9 @@ cdef class RequestParser:
             floor = _line_floor(p + ls + k - 1, k) if k > 0 else 0
             if floor > 0:
                 if (floor + 2 + (self._pend_size if self._folding else 0)
-                        > self.limit_request_field_size):
+                        > self.options.limit_request_field_size):
                     raise LimitRequestHeaders("limit request headers fields size")
-            if _line_floor(p + ls + k - 1, ls + k - self._head_start) > self.max_head:
+            if _line_floor(p + ls + k - 1, ls + k - self._head_start) > self.options.max_head:
                 raise LimitRequestHeaders("max buffer headers")
             if k == 0 or p[ls + k - 1] != 13:
                 raise InvalidHeader("bare LF as line terminator")
@@ -762,127 +681,15 @@ cdef class RequestParser:
                 self._pos = ls + 2
                 self._finish_head()
                 self._state = ST_DONE
-                self.first_request = False
                 return self._pos
             if self._folding:
                 self._continue_field(p + ls, k - 1)
             else:
-                if self._kept >= self.limit_request_fields:
+                if self._kept >= self.options.limit_request_fields:
                     raise LimitRequestHeaders("limit request headers fields")
                 c = p[ls + k + 1] if ls + k + 1 < n else 32
                 self._start_field(p + ls, k - 1, c != 32 and c != 9)
             self._pos = self._line_start = ls + k + 1
-
-    # --- PROXY protocol (before the first request of a connection) -----------------------------
-
-    cdef int _scan_proxy(self, const unsigned char* p, Py_ssize_t n) except -2:
-        """Read the PROXY protocol header that must open the connection at p[0:]; -1 when more
-        bytes are needed. Anything else is refused at the first byte that cannot start one."""
-        cdef int mode = self.proxy_protocol
-        cdef Py_ssize_t m
-        if mode == PROXY_V2 or mode == PROXY_AUTO:
-            m = n if n < 12 else 12
-            if memcmp(p, PyBytes_AS_STRING(PROXY_V2_SIGNATURE), m) == 0:
-                if n < 12:
-                    return -1
-                if not self.proxy_allowed:
-                    raise ForbiddenProxyRequest(self.peer_host)
-                return self._parse_proxy_v2(p, n)
-        if mode == PROXY_V1 or mode == PROXY_AUTO:
-            m = n if n < 6 else 6
-            if memcmp(p, PyBytes_AS_STRING(PROXY_V1_PREFIX), m) == 0:
-                if n < 6:
-                    return -1
-                if not self.proxy_allowed:
-                    raise ForbiddenProxyRequest(self.peer_host)
-                return self._parse_proxy_v1(p, n)
-        raise MissingProxyHeader("v1" if mode == PROXY_V1 else "v2" if mode == PROXY_V2 else "v1 or v2",
-                                 <bytes>p[:n if n < 16 else 16])
-
-    cdef int _parse_proxy_v1(self, const unsigned char* p, Py_ssize_t n) except -2:
-        cdef Py_ssize_t scan = n if n < PROXY_V1_MAX + 2 else PROXY_V1_MAX + 2
-        cdef const unsigned char* q = <const unsigned char*>memchr(p, 10, scan)
-        cdef Py_ssize_t k
-        if q == NULL:
-            if n >= PROXY_V1_MAX + 2:
-                raise InvalidProxyLine(_latin1(p, PROXY_V1_MAX + 2))
-            return -1
-        k = q - p
-        if p[k - 1] != 13:
-            raise InvalidProxyLine(_latin1(p, k + 1))
-        line = _latin1(p, k - 1)
-        bits = line.split(" ")
-        if len(bits) != 6:
-            raise InvalidProxyLine(line)
-        proto = bits[1]
-        if proto == "TCP4":
-            family = socket_AF_INET
-        elif proto == "TCP6":
-            family = socket_AF_INET6
-        else:
-            raise InvalidProxyLine(f"protocol '{proto}' not supported")
-        try:
-            socket_inet_pton(family, bits[2])
-            socket_inet_pton(family, bits[3])
-        except (OSError, ValueError):
-            raise InvalidProxyLine(line) from None
-        ports = []
-        for text in bits[4:]:
-            if not (1 <= len(text) <= 5) or not all("0" <= ch <= "9" for ch in text):
-                raise InvalidProxyLine(f"invalid port {line}")
-            port = int(text)
-            if port > 65535:
-                raise InvalidProxyLine(f"invalid port {line}")
-            ports.append(port)
-        self.proxy_info = (proto, bits[2], ports[0], bits[3], ports[1])
-        self._pos = k + 1
-        self._state = ST_LEADING
-        return 0
-
-    cdef int _parse_proxy_v2(self, const unsigned char* p, Py_ssize_t n) except -2:
-        cdef int version, command, family, protocol
-        cdef Py_ssize_t length, total
-        if n < 13:
-            return -1
-        version = p[12] >> 4
-        if version != 2:
-            raise InvalidProxyHeader(f"unsupported version {version}")
-        command = p[12] & 15
-        if command > 1:
-            raise InvalidProxyHeader(f"unsupported command {command}")
-        if n < 16:
-            return -1
-        length = (p[14] << 8) | p[15]
-        total = 16 + length
-        if n < total:
-            return -1
-        if command == 0:
-            self.proxy_info = ("LOCAL", None, None, None, None)
-        else:
-            family = p[13] >> 4
-            protocol = p[13] & 15
-            if protocol != 1:
-                raise InvalidProxyHeader("only TCP protocol is supported")
-            data = <bytes>(p + 16)[:length]
-            if family == 1:
-                if length < 12:
-                    raise InvalidProxyHeader("insufficient address data for IPv4")
-                self.proxy_info = (
-                    "TCP4", socket_inet_ntop(socket_AF_INET, data[0:4]), (p[24] << 8) | p[25],
-                    socket_inet_ntop(socket_AF_INET, data[4:8]), (p[26] << 8) | p[27])
-            elif family == 2:
-                if length < 36:
-                    raise InvalidProxyHeader("insufficient address data for IPv6")
-                self.proxy_info = (
-                    "TCP6", socket_inet_ntop(socket_AF_INET6, data[0:16]), (p[48] << 8) | p[49],
-                    socket_inet_ntop(socket_AF_INET6, data[16:32]), (p[50] << 8) | p[51])
-            elif family == 0:
-                self.proxy_info = ("UNSPEC", None, None, None, None)
-            else:
-                raise InvalidProxyHeader(f"unsupported address family {family}")
-        self._pos = total
-        self._state = ST_LEADING
-        return 0
 
     # --- the request line (RFC 9112 3) ---------------------------------------------------------
 
@@ -914,7 +721,7 @@ cdef class RequestParser:
             # RFC 9110 2.5, 6.2: a later HTTP/1 minor version is served as HTTP/1.1, the highest
             # this server speaks; version_minor says 1 from here on (status line, SERVER_PROTOCOL)
             minor = 1
-        elif major != 1 and not self.permit_unconventional_http_version:
+        elif major != 1 and not self.options.permit_unconventional_http_version:
             raise InvalidHTTPVersion((major, minor))
         self.version_major = major
         self.version_minor = minor
@@ -929,7 +736,7 @@ cdef class RequestParser:
         for i in range(n):
             acc &= char_class[p[i]]
             unconventional |= char_class[p[i]]
-        if not self.permit_unconventional_http_method:
+        if not self.options.permit_unconventional_http_method:
             if (unconventional & C_UNCONVENTIONAL) or n < 3 or n > 20:
                 raise InvalidRequestMethod(_latin1(p, n))
         if n == 0 or not (acc & C_TOKEN):
@@ -937,7 +744,7 @@ cdef class RequestParser:
         method = _known_method(p, n)
         if method is None:
             method = _ascii(p, n)
-        if self.casefold_http_method:
+        if self.options.casefold_http_method:
             method = method.upper()
         self.method = method
         return 0
@@ -1003,7 +810,7 @@ cdef class RequestParser:
         cdef tuple last
         cdef str name, value, last_value
         cdef object field = None
-        _split_field(p, n, self.strip_header_spaces, &name_len, &vs, &ve, &under)
+        _split_field(p, n, self.options.strip_header_spaces, &name_len, &vs, &ve, &under)
         name = _field_name(p, name_len, &ident)
         value = None
         if ident >= 0:
@@ -1062,13 +869,13 @@ cdef class RequestParser:
                     raise ExpectationFailed(value)
                 if self.version_major > 1 or (self.version_major == 1 and self.version_minor >= 1):
                     self.expect_continue = True
-        if self._scheme_any and self.peer_trusted:
+        if self.options.scheme_any and self.peer_trusted:
             if ident >= 0:
-                scheme_field = (self._scheme_known >> ident) & 1
+                scheme_field = (self.options.scheme_known >> ident) & 1
             else:
-                scheme_field = name in self.secure_scheme_headers
+                scheme_field = name in self.options.secure_scheme_headers
             if scheme_field:
-                scheme = SCHEME_HTTPS if value == self.secure_scheme_headers[name] else SCHEME_HTTP
+                scheme = SCHEME_HTTPS if value == self.options.secure_scheme_headers[name] else SCHEME_HTTP
                 if self._seen & SEEN_SCHEME:
                     if scheme is not self.url_scheme:
                         raise InvalidSchemeHeaders()
@@ -1077,12 +884,12 @@ cdef class RequestParser:
                     self.url_scheme = scheme
         if underscore:
             # X_Foo and X-Foo would share one environ key: only a trusted forwarder may send it
-            if self.peer_trusted and (self.forwarder_headers is None
-                                      or name in self.forwarder_headers):
+            if self.peer_trusted and (self.options.forwarder_headers is None
+                                      or name in self.options.forwarder_headers):
                 pass
-            elif self.header_map == HEADER_MAP_DANGEROUS:
+            elif self.options.header_map == HEADER_MAP_DANGEROUS:
                 pass
-            elif self.header_map == HEADER_MAP_DROP:
+            elif self.options.header_map == HEADER_MAP_DROP:
                 return 0
             else:
                 raise InvalidHeaderName(name)
@@ -1240,23 +1047,10 @@ cdef class ChunkedDecoder:
     stopped: at a chunk's first data byte (remaining > 0), at the end of the message (done), or at
     `end` with the partial framing line kept inside (more bytes needed)."""
 
-    def __init__(self, Py_ssize_t max_line=DEFAULT_FIELD_SIZE,
-                 Py_ssize_t max_trailers=DEFAULT_FIELDS * (DEFAULT_FIELD_SIZE + 2) + 4,
-                 RequestParser parser=None):
-        self.max_line = max_line if max_line > 0 else DEFAULT_FIELD_SIZE
-        self.max_trailers = max_trailers if max_trailers > 0 else DEFAULT_FIELD_SIZE * 32
-        if parser is None:
-            self._max_fields = DEFAULT_FIELDS
-            self._max_field_size = DEFAULT_FIELD_SIZE
-            self._header_map = HEADER_MAP_DROP
-            self._strip_spaces = False
-            self._permit_folding = False
-        else:
-            self._max_fields = parser.limit_request_fields
-            self._max_field_size = parser.limit_request_field_size
-            self._header_map = parser.header_map
-            self._strip_spaces = parser.strip_header_spaces
-            self._permit_folding = parser.permit_obsolete_folding
+    def __init__(self, ParserOptions options not None):
+        self.options = options
+        self.max_line = options.limit_request_field_size
+        self.max_trailers = options.max_head
         self._line = bytearray()
         self.reset()
 
@@ -1453,9 +1247,9 @@ cdef class ChunkedDecoder:
         del self._line[:]
         while ls < n:
             le = (<const unsigned char*>memchr(p + ls, 10, n - ls)) - p - 1
-            if len(fields) >= self._max_fields:
+            if len(fields) >= self.options.limit_request_fields:
                 raise LimitRequestHeaders("limit request headers fields")
-            _split_field(p + ls, le - ls, self._strip_spaces, &name_len, &vs, &ve, &under)
+            _split_field(p + ls, le - ls, self.options.strip_header_spaces, &name_len, &vs, &ve, &under)
             name = _field_name(p + ls, name_len, &ident)
             if 0 <= ident <= H_TE:
                 raise InvalidHeaderName(name)
@@ -1463,24 +1257,24 @@ cdef class ChunkedDecoder:
             size = le - ls + 2
             ls = le + 2
             while ls < n and _is_ws(p[ls]):
-                if not self._permit_folding:
+                if not self.options.permit_obsolete_folding:
                     raise ObsoleteFolding(name)
                 le = (<const unsigned char*>memchr(p + ls, 10, n - ls)) - p - 1
                 size += le - ls + 2
-                if size > self._max_field_size:
+                if size > self.options.limit_request_field_size:
                     raise LimitRequestHeaders("limit request headers fields size")
                 value = value + " " + _fold_part(p + ls, le - ls, name)
                 ls = le + 2
-            if size > self._max_field_size:
+            if size > self.options.limit_request_field_size:
                 raise LimitRequestHeaders("limit request headers fields size")
             if ident == H_CONTENT_TYPE:
                 if content_type:
                     raise InvalidHeader(name)
                 content_type = True
             if under:
-                if self._header_map == HEADER_MAP_DROP:
+                if self.options.header_map == HEADER_MAP_DROP:
                     continue
-                if self._header_map == HEADER_MAP_REFUSE:
+                if self.options.header_map == HEADER_MAP_REFUSE:
                     raise InvalidHeaderName(name)
             fields.append((name, value))
         self.trailers = fields

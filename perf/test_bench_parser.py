@@ -26,10 +26,11 @@ from gunicorn.config import Config
 from gunicorn.http.parser import RequestParser as GunicornParser
 
 from corn._parser import RequestParser
+from corn.options import options_for
 
 pytestmark = pytest.mark.benchmark(min_time=0.0005, warmup=True)
 
-CORN = RequestParser()
+CORN = RequestParser(options_for().parser)
 
 GUNICORN_CONFIG = Config()
 GUNICORN_CONFIG.set("http_parser", "python")

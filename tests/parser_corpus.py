@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from corn import http_errors
 from corn._parser import BodyKind, ChunkedDecoder, RequestParser
+from corn._proxy import ProxyMode, ProxyReader
+from corn.options import options_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "requests")
@@ -106,14 +108,36 @@ def load_cases(kind=None):
     return cases
 
 
+_OPTIONS = {}
+
+
+def options(**settings):
+    """corn.options.options_for, once per distinct set of settings."""
+    key = repr(sorted(settings.items()))
+    if key not in _OPTIONS:
+        _OPTIONS[key] = options_for(**settings)
+    return _OPTIONS[key]
+
+
+def parser_for(**settings):
+    return RequestParser(options(**settings).parser)
+
+
+def decoder_for(**settings):
+    return ChunkedDecoder(options(**settings).parser)
+
+
 def make_parser(settings):
     """A RequestParser for a case's settings, with its per-connection fields set."""
-    options = {k: v for k, v in settings.items() if k not in CONNECTION_KEYS}
-    parser = RequestParser(**options)
+    parser = parser_for(**{k: v for k, v in settings.items() if k not in CONNECTION_KEYS})
     parser.peer_trusted = settings.get("peer_trusted", True)
-    parser.proxy_allowed = settings.get("proxy_allowed", True)
-    parser.first_request = True
     return parser
+
+
+def make_proxy_reader(settings):
+    """The ProxyReader for a case's settings, or None when the PROXY protocol is off."""
+    mode = options(**{k: v for k, v in settings.items() if k not in CONNECTION_KEYS}).proxy_protocol
+    return None if mode == ProxyMode.PROXY_OFF else ProxyReader(mode)
 
 
 # --- ways to split the bytes of a connection into reads ------------------------------------------
@@ -225,7 +249,7 @@ def read_body(parser, conn, rng, max_take=None):
             remaining -= n
         return b"".join(chunks), []
     if parser.body_kind == BodyKind.BODY_CHUNKED:
-        decoder = ChunkedDecoder(parser.limit_request_field_size, parser.max_head, parser)
+        decoder = ChunkedDecoder(parser.options)
         while not decoder.done:
             conn.start = decoder.advance(conn.buf, conn.start, conn.end)
             if decoder.done:
@@ -245,7 +269,22 @@ def read_body(parser, conn, rng, max_take=None):
     return b"", []
 
 
-def snapshot(parser, body, trailers):
+def read_proxy(reader, conn, allowed):
+    """Read the PROXY header that opens the connection, as the handler does before the first
+    request; None when the input ended cleanly before it."""
+    while True:
+        if conn.end > conn.start:
+            end = reader.read(conn.buf, conn.start, conn.end, allowed, "peer")
+            if end >= 0:
+                conn.start = end
+                return reader.info
+        if not conn.fill():
+            if conn.end == conn.start:
+                return None
+            raise http_errors.NoMoreData()
+
+
+def snapshot(parser, body, trailers, proxy_info):
     """What a parsed request looks like, in the corpus's terms."""
     return {
         "method": parser.method,
@@ -260,21 +299,27 @@ def snapshot(parser, body, trailers):
         "should_close": parser.should_close,
         "expect_continue": parser.expect_continue,
         "url_scheme": parser.url_scheme,
-        "proxy_info": parser.proxy_info,
+        "proxy_info": proxy_info,
     }
 
 
 def run(settings, pieces, compact=True, seed=0, max_take=None, max_requests=20):
     """Every request on a connection that receives `pieces`: (requests, bytes consumed)."""
     parser = make_parser(settings)
+    reader = make_proxy_reader(settings)
     conn = Connection(pieces, compact=compact)
     rng = random.Random(seed)
     requests = []
+    proxy_info = None
+    if reader is not None:
+        proxy_info = read_proxy(reader, conn, settings.get("proxy_allowed", True))
+        if proxy_info is None:
+            return requests, conn.offset
     for _ in range(max_requests):
         if read_head(parser, conn) is None:
             break
         body, trailers = read_body(parser, conn, rng, max_take)
-        requests.append(snapshot(parser, body, trailers))
+        requests.append(snapshot(parser, body, trailers, proxy_info))
         if parser.should_close:
             break
     return requests, conn.offset

@@ -10,8 +10,10 @@ Invalid cases must raise exactly the expected class, however the bytes were spli
 import pytest
 
 from corn import http_errors
-from corn._parser import BodyKind, ChunkedDecoder, RequestParser
-from parser_corpus import SPLITTERS, load_cases, make_parser, mismatches, run
+from corn._parser import BodyKind
+from corn._proxy import ProxyMode, ProxyReader
+from corn.config import ConfigError
+from parser_corpus import SPLITTERS, decoder_for, load_cases, mismatches, options, parser_for, run
 
 VALID = load_cases("valid")
 INVALID = load_cases("invalid")
@@ -90,7 +92,7 @@ HEAD = b"GET /a?b=c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n"
 
 
 def test_parse_head_returns_absolute_offsets():
-    parser = RequestParser()
+    parser = parser_for()
     buf = b"xxxx" + HEAD + b"abc"
     assert parser.parse_head(buf, 4, len(buf)) == 4 + len(HEAD)
     assert parser.body_kind == BodyKind.BODY_LENGTH and parser.content_length == 3
@@ -98,7 +100,7 @@ def test_parse_head_returns_absolute_offsets():
 
 def test_parse_head_survives_a_moving_start():
     """Progress is kept relative to the request start, so the caller may compact its buffer."""
-    parser = RequestParser()
+    parser = parser_for()
     buf = bytearray(b"----" + HEAD[:20])
     assert parser.parse_head(buf, 4, len(buf)) == -1
     del buf[:4]
@@ -111,13 +113,13 @@ def test_parse_head_survives_a_moving_start():
 
 
 def test_parse_head_after_completion_returns_the_same_end():
-    parser = RequestParser()
+    parser = parser_for()
     assert parser.parse_head(HEAD, 0, len(HEAD)) == len(HEAD)
     assert parser.parse_head(HEAD, 0, len(HEAD)) == len(HEAD)
 
 
 def test_reset_clears_the_request():
-    parser = RequestParser()
+    parser = parser_for()
     parser.parse_head(HEAD, 0, len(HEAD))
     parser.reset()
     assert parser.method is None and parser.headers == [] and parser.body_kind == BodyKind.BODY_NONE
@@ -127,7 +129,7 @@ def test_reset_clears_the_request():
 
 
 def test_headers_list_is_new_for_each_request():
-    parser = RequestParser()
+    parser = parser_for()
     parser.parse_head(HEAD, 0, len(HEAD))
     first = parser.headers
     parser.reset()
@@ -136,7 +138,7 @@ def test_headers_list_is_new_for_each_request():
 
 
 def test_common_names_are_shared_strings():
-    parser = RequestParser()
+    parser = parser_for()
     parser.parse_head(HEAD, 0, len(HEAD))
     names = [name for name, _ in parser.headers]
     parser.reset()
@@ -147,77 +149,79 @@ def test_common_names_are_shared_strings():
 @pytest.mark.parametrize("bad", [("x", 0, 1), (memoryview(HEAD), 0, 4), (None, 0, 0)])
 def test_parse_head_wants_bytes(bad):
     with pytest.raises(TypeError):
-        RequestParser().parse_head(*bad)
+        parser_for().parse_head(*bad)
 
 
 @pytest.mark.parametrize("start, end", [(-1, 4), (5, 4), (0, len(HEAD) + 1)])
 def test_parse_head_checks_its_range(start, end):
     with pytest.raises(ValueError):
-        RequestParser().parse_head(HEAD, start, end)
+        parser_for().parse_head(HEAD, start, end)
 
 
 def test_parse_head_refuses_a_buffer_that_shrank():
-    parser = RequestParser()
+    parser = parser_for()
     assert parser.parse_head(HEAD, 0, 20) == -1
     with pytest.raises(ValueError):
         parser.parse_head(HEAD, 0, 10)
 
 
 def test_proxy_header_only_before_the_first_request():
-    parser = make_parser({"proxy_protocol": "v1"})
+    """The reader takes the header; what follows is the parser's, and a second header is no request."""
     data = b"PROXY TCP4 1.2.3.4 5.6.7.8 10 20\r\nGET / HTTP/1.1\r\n\r\n"
-    assert parser.parse_head(data, 0, len(data)) == len(data)
-    assert parser.first_request is False
-    assert parser.proxy_info == ("TCP4", "1.2.3.4", 10, "5.6.7.8", 20)
+    reader = ProxyReader(ProxyMode.PROXY_V1)
+    end = reader.read(data, 0, len(data), True, "peer")
+    assert data[end:] == b"GET / HTTP/1.1\r\n\r\n"
+    assert reader.info == ("TCP4", "1.2.3.4", 10, "5.6.7.8", 20)
+    parser = parser_for()
+    assert parser.parse_head(data, end, len(data)) == len(data)
     parser.reset()
     with pytest.raises(http_errors.InvalidRequestLine):
         parser.parse_head(data, 0, len(data))
-    assert parser.proxy_info == ("TCP4", "1.2.3.4", 10, "5.6.7.8", 20)
 
 
-def test_new_connection_forgets_proxy_info():
-    parser = make_parser({"proxy_protocol": "auto"})
+def test_each_connection_reads_its_own_header():
+    reader = ProxyReader(ProxyMode.PROXY_AUTO)
     data = b"PROXY TCP4 1.2.3.4 5.6.7.8 10 20\r\nGET / HTTP/1.1\r\n\r\n"
-    parser.parse_head(data, 0, len(data))
-    parser.reset()
-    parser.first_request = True
+    reader.read(data, 0, len(data), True, "peer")
     plain = b"GET / HTTP/1.1\r\n\r\n"
     with pytest.raises(http_errors.MissingProxyHeader):
-        parser.parse_head(plain, 0, len(plain))
-    assert parser.proxy_info is None
+        reader.read(plain, 0, len(plain), True, "peer")
+    assert reader.info is None
+
+
+V1, V2, AUTO = ProxyMode.PROXY_V1, ProxyMode.PROXY_V2, ProxyMode.PROXY_AUTO
 
 
 @pytest.mark.parametrize("mode, start", [
-    ("v1", b"P"), ("v1", b"PROXY"), ("v2", b"\r\n\r\n\x00\r\nQUIT"), ("auto", b"\r"), ("auto", b"PROX"),
+    (V1, b"P"), (V1, b"PROXY"), (V2, b"\r\n\r\n\x00\r\nQUIT"), (AUTO, b"\r"), (AUTO, b"PROX"),
 ])
 def test_a_partial_proxy_header_waits_for_more(mode, start):
-    assert make_parser({"proxy_protocol": mode}).parse_head(start, 0, len(start)) == -1
+    assert ProxyReader(mode).read(start, 0, len(start), True, "peer") == -1
 
 
 @pytest.mark.parametrize("mode, start", [
-    ("v1", b"G"), ("v1", b"PROXX"), ("v1", b"\r\n\r\n"), ("v2", b"PROXY "), ("auto", b"\r\nG"), ("auto", b"X"),
+    (V1, b"G"), (V1, b"PROXX"), (V1, b"\r\n\r\n"), (V2, b"PROXY "), (AUTO, b"\r\nG"), (AUTO, b"X"),
 ])
 def test_a_connection_is_refused_at_the_first_byte_no_proxy_header_starts_with(mode, start):
-    parser = make_parser({"proxy_protocol": mode, "proxy_allowed": False})
     with pytest.raises(http_errors.MissingProxyHeader) as info:
-        parser.parse_head(start, 0, len(start))
+        ProxyReader(mode).read(start, 0, len(start), False, "peer")
     assert repr(start) in str(info.value)
     assert not info.value.respond
 
 
 def test_settings_are_normalised_as_gunicorn_does():
-    parser = RequestParser(limit_request_line=10000, limit_request_fields=0, limit_request_field_size=0)
+    parser = parser_for(limit_request_line=10000, limit_request_fields=0, limit_request_field_size=0).options
     assert parser.limit_request_line == 8190
     assert parser.limit_request_fields == 32768
     assert parser.limit_request_field_size == 8190
     assert parser.max_head == 32768 * 8192 + 4
-    assert RequestParser(header_map=" Refuse ").header_map == 1
-    assert RequestParser(proxy_protocol=True).proxy_protocol == 3
-    assert RequestParser(proxy_protocol="V2").proxy_protocol == 2
-    with pytest.raises(ValueError):
-        RequestParser(header_map="sometimes")
-    with pytest.raises(ValueError):
-        RequestParser(proxy_protocol="v3")
+    assert parser_for(header_map=" Refuse ").options.header_map == 1
+    assert options(proxy_protocol=True).proxy_protocol == ProxyMode.PROXY_AUTO
+    assert options(proxy_protocol="V2").proxy_protocol == ProxyMode.PROXY_V2
+    with pytest.raises(ConfigError):
+        parser_for(header_map="sometimes")
+    with pytest.raises(ConfigError):
+        options(proxy_protocol="v3")
 
 
 # --- ChunkedDecoder on its own ---------------------------------------------------------------------
@@ -225,7 +229,7 @@ def test_settings_are_normalised_as_gunicorn_does():
 
 def test_decoder_stops_at_each_data_byte_and_at_the_end():
     body = b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nX-T: 1\r\n\r\nNEXT"
-    decoder = ChunkedDecoder(100, 1000)
+    decoder = decoder_for(limit_request_field_size=100, limit_request_fields=9)
     pos = decoder.advance(body, 0, len(body))
     assert (pos, decoder.remaining) == (3, 3)
     decoder.take(3)
@@ -237,14 +241,14 @@ def test_decoder_stops_at_each_data_byte_and_at_the_end():
 
 
 def test_decoder_keeps_a_size_line_that_spans_calls():
-    decoder = ChunkedDecoder()
+    decoder = decoder_for()
     assert decoder.advance(b"1", 0, 1) == 1 and decoder.remaining == 0
     assert decoder.advance(b"0", 0, 1) == 1
     assert decoder.advance(b"\r\n", 0, 2) == 2 and decoder.remaining == 16
 
 
 def test_decoder_take_is_bounded():
-    decoder = ChunkedDecoder()
+    decoder = decoder_for()
     decoder.advance(b"2\r\n", 0, 3)
     with pytest.raises(ValueError):
         decoder.take(3)
@@ -253,14 +257,14 @@ def test_decoder_take_is_bounded():
 
 
 def test_decoder_truncated_errors():
-    decoder = ChunkedDecoder()
+    decoder = decoder_for()
     assert isinstance(decoder.truncated(), http_errors.NoMoreData)
     decoder.advance(b"0\r\n", 0, 3)
     assert isinstance(decoder.truncated(), http_errors.ChunkMissingTerminator)
 
 
 def test_decoder_reset_starts_a_new_body():
-    decoder = ChunkedDecoder()
+    decoder = decoder_for()
     decoder.advance(b"0\r\n\r\n", 0, 5)
     assert decoder.done
     decoder.reset()

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corn import http_errors
-from corn._parser import ChunkedDecoder, RequestParser
-from parser_corpus import make_parser, run
+from parser_corpus import decoder_for, make_parser, parser_for, run
 
 BOUNDED = settings(
     max_examples=300,
@@ -152,11 +151,16 @@ def test_whole_connections_parse_or_refuse(data, options, seed):
     assert whole == split
 
 
+def small_decoder():
+    """Size lines of 32 bytes at most, a trailer section of 242 (7 fields)."""
+    return decoder_for(limit_request_field_size=32, limit_request_fields=7)
+
+
 @BOUNDED
 @given(data=st.binary(max_size=300), cuts=st.lists(st.integers(0, 300), max_size=8))
 def test_any_bytes_through_the_chunked_decoder(data, cuts):
-    result = decode_any(ChunkedDecoder(32, 256), data, cuts)
-    again = decode_any(ChunkedDecoder(32, 256), data, [])
+    result = decode_any(small_decoder(), data, cuts)
+    again = decode_any(small_decoder(), data, [])
     assert result == again
     if isinstance(result, tuple):
         assert 0 <= result[0] <= len(data)
@@ -179,9 +183,9 @@ CHUNK_LIKE = chunk_like()
 @BOUNDED
 @given(data=CHUNK_LIKE, cuts=st.lists(st.integers(0, 200), max_size=10))
 def test_chunk_like_bytes_answer_the_same_whatever_the_split(data, cuts):
-    assert decode_any(ChunkedDecoder(32, 256), data, cuts) == decode_any(ChunkedDecoder(32, 256), data, [])
-    bytewise = decode_any(ChunkedDecoder(32, 256), data, range(len(data)))
-    assert bytewise == decode_any(ChunkedDecoder(32, 256), data, [])
+    assert decode_any(small_decoder(), data, cuts) == decode_any(small_decoder(), data, [])
+    bytewise = decode_any(small_decoder(), data, range(len(data)))
+    assert bytewise == decode_any(small_decoder(), data, [])
 
 
 # --- requests built from the grammar parse back ------------------------------------------------------
@@ -240,7 +244,7 @@ gunicorn_util = pytest.importorskip("gunicorn.util")
 @BOUNDED
 @given(target=st.text(alphabet="/?#a%:.", min_size=1, max_size=16).map(lambda t: "/" + t))
 def test_origin_form_split_agrees_with_gunicorn(target):
-    parser = RequestParser()
+    parser = parser_for()
     data = f"GET {target} HTTP/1.1\r\n\r\n".encode()
     assert parser.parse_head(data, 0, len(data)) == len(data)
     parts = gunicorn_util.split_request_uri(target)
@@ -263,7 +267,7 @@ def test_field_value_bytes(name, value):
     data = b"GET / HTTP/1.1\r\n" + data + b"\r\n"
     stripped = value.strip(b" \t")
     bad = any((b < 0x20 and b != 9) or b == 0x7F for b in stripped)
-    parser = RequestParser()
+    parser = parser_for()
     for _ in range(2):  # the second time through, the field repeats the first
         parser.reset()
         if bad:
@@ -278,7 +282,7 @@ def test_field_value_bytes(name, value):
 @given(target=st.binary(min_size=1, max_size=40).filter(lambda t: b" " not in t and b"\n" not in t))
 def test_target_bytes(target):
     data = b"GET /" + target + b" HTTP/1.1\r\n\r\n"
-    parser = RequestParser()
+    parser = parser_for()
     if any(not 0x21 <= b <= 0x7E for b in target):
         with pytest.raises(http_errors.InvalidRequestLine):
             parser.parse_head(data, 0, len(data))
@@ -297,7 +301,7 @@ def test_known_names_in_any_case_and_their_near_misses(name, data):
     other = data.draw(st.sampled_from(TCHAR).filter(lambda c: c.lower() != name[at].lower()))
     near = name[:at] + other + name[at + 1 :]
     head = f"GET / HTTP/1.1\r\n{mixed}: 1\r\n{near}: 2\r\n\r\n".encode()
-    parser = RequestParser(header_map="dangerous")
+    parser = parser_for(header_map="dangerous")
     assert parser.parse_head(head, 0, len(head)) == len(head)
     (first, one), (second, two) = parser.headers
     assert (first, one, second, two) == (name.upper(), "1", near.upper(), "2")

@@ -10,8 +10,7 @@ framing a strict reader would give them.
 import pytest
 
 from corn import http_errors as e
-from corn._parser import ChunkedDecoder, RequestParser
-from parser_corpus import SPLITTERS, run
+from parser_corpus import SPLITTERS, decoder_for, parser_for, run
 
 START = b"POST /x HTTP/1.1\r\nHost: h\r\n"
 HIDDEN = b"GET /admin HTTP/1.1\r\nHost: h\r\n\r\n"
@@ -149,7 +148,7 @@ def test_underscore_transfer_encoding_is_dropped_not_honoured():
 
 def test_largest_chunk_size_is_accepted():
     """15 significant hex digits (leading zeros aside) is the most a chunk size may have."""
-    decoder = ChunkedDecoder()
+    decoder = decoder_for()
     line = b"000FFFFFFFFFFFFFFF\r\n"
     assert decoder.advance(line, 0, len(line)) == len(line)
     assert decoder.remaining == 16**15 - 1
@@ -167,7 +166,7 @@ def test_connect_closes_the_connection():
 
 def first_failing_prefix(data, settings=None):
     """The length of the shortest prefix parse_head refuses, feeding one more byte per call."""
-    parser = RequestParser(**(settings or {}))
+    parser = parser_for(**(settings or {}))
     for end in range(1, len(data) + 1):
         try:
             if parser.parse_head(data, 0, end) >= 0:
@@ -186,7 +185,7 @@ def test_line_ending_in_cr_at_the_limit_waits_for_its_lf():
     """A CR may start the CRLF: 50 bytes + CR is not yet over a limit of 50."""
     line = b"GET /" + b"a" * 37 + b" HTTP/1.1"
     assert len(line) == 51
-    parser = RequestParser(limit_request_line=51)
+    parser = parser_for(limit_request_line=51)
     assert parser.parse_head(line + b"\r", 0, 52) == -1
     assert parser.parse_head(line + b"\r\n\r\n", 0, 55) == 55
 

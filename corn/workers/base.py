@@ -66,6 +66,7 @@ class Worker(abc.ABC):
         self.tmp = Heartbeat(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
         self.wsgi = None
         self.handlers = []
+        self.request_options = None  # corn._handler.HandlerOptions, built by the first make_handler()
         self.reloader = None
         self.blocked_signals = frozenset()  # set in the child: what the master blocked for the fork
         self._last_notify = 0.0
@@ -160,9 +161,12 @@ class Worker(abc.ABC):
 
     def make_handler(self, listener):
         from corn._handler import ConnectionHandler
+        from corn.options import request_options
 
+        if self.request_options is None:
+            self.request_options = request_options(self.cfg, self.log)
         return ConnectionHandler(
-            self.wsgi, self.cfg, self.log, listener, self.engine, self.state, worker=self,
+            self.wsgi, self.request_options, self.log, listener, self.engine, self.state, worker=self,
             peer_trusted=self.peer_trusted, proxy_allowed=self.proxy_allowed, multithread=self.multithread,
         )
 
