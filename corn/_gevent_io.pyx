@@ -21,10 +21,9 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.errno cimport EAGAIN, EINTR, ENOSYS, errno
-from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from corn._stream cimport Engine, Stream
-from corn._syscalls cimport EEXIST, EWOULDBLOCK, MSG_NOSIGNAL, c_recv, c_send, send_two
+from corn._syscalls cimport EEXIST, EWOULDBLOCK, MSG_NOSIGNAL, c_recv, c_send, monotonic_now, send_two
 
 import socket
 
@@ -86,12 +85,6 @@ cdef enum:
     KEPT_FRAME_STACK_CHUNKS = 256
 
 cdef double TIMER_SLACK = 0.002  # a read timer this close to its deadline times the read out
-
-
-cdef inline double monotonic_now() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
 # --- frame stacks ------------------------------------------------------------------------------

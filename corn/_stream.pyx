@@ -22,9 +22,8 @@ from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals, PyErr_SetFromErrno
 from libc.errno cimport EAGAIN, EINTR, errno
-from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
-from corn._syscalls cimport EWOULDBLOCK, MSG_DONTWAIT, MSG_NOSIGNAL, c_recv, c_send, send_two
+from corn._syscalls cimport EWOULDBLOCK, MSG_DONTWAIT, MSG_NOSIGNAL, c_recv, c_send, monotonic_now, send_two
 
 import socket
 
@@ -38,12 +37,6 @@ cdef extern from "<poll.h>" nogil:
 
 cdef object socket_timeout = socket.timeout
 cdef object stdlib_socket = socket.socket
-
-
-cdef inline double monotonic_now() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
 cdef int poll_fd(int fd, short events, double seconds) except -1:

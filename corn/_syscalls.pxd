@@ -1,7 +1,9 @@
-# The socket system calls the I/O engines make directly (corn/_stream.pyx, corn/_gevent_io.pyx).
+# The system calls corn's compiled modules make directly: the socket calls of the I/O engines
+# (corn/_stream.pyx, corn/_gevent_io.pyx), and the monotonic clock.
 #
 # Plane: data.
 
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 from posix.uio cimport iovec
 
 
@@ -42,3 +44,10 @@ cdef inline ssize_t send_two(int fd, const char* first, size_t first_size, const
     msg.msg_controllen = 0
     msg.msg_flags = 0
     return c_sendmsg(fd, &msg, flags)
+
+
+cdef inline double monotonic_now() noexcept nogil:
+    """time.monotonic() without the call."""
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9

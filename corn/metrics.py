@@ -1,8 +1,8 @@
 """The master's side of `--metrics-bind`: the workers' counter slots, summed when scraped.
 
 Before it forks a worker, the master maps one anonymous shared-memory slot for it (`new_slot`,
-an array of `corn._handler.COUNTER_COUNT` 64-bit integers); the worker's compiled request cycle
-bumps the counters in it through a C pointer (corn._handler.WorkerState) and nothing else happens
+an array of `corn._state.COUNTER_COUNT` 64-bit integers); the worker's compiled request cycle
+bumps the counters in it through a C pointer (corn._state.WorkerState) and nothing else happens
 per request. When scraped, the master adds up the slots of the live workers and the totals of the
 workers that have exited: a worker's final counts are folded into those totals when it is reaped
 (`worker_exited`), under the same lock the scrape takes, so a counter never goes back.
@@ -29,13 +29,13 @@ import time
 from dataclasses import dataclass
 
 from corn import __version__
-from corn import _handler
+from corn import _state
 
-SLOTS = _handler.COUNTER_SLOTS
-COUNTERS = _handler.COUNTER_COUNT
-METHODS = _handler.METHODS
-ERROR_KINDS = _handler.ERROR_KINDS
-BUCKETS = _handler.DURATION_BUCKETS
+SLOTS = _state.COUNTER_SLOTS
+COUNTERS = _state.COUNTER_COUNT
+METHODS = _state.METHODS
+ERROR_KINDS = _state.ERROR_KINDS
+BUCKETS = _state.DURATION_BUCKETS
 CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 RESTART_REASONS = ("crash", "max_requests", "reload", "timeout")
 SLOT_SIZE = max(mmap.PAGESIZE, COUNTERS * 8)
@@ -141,7 +141,7 @@ class MetricsHub:
             for i, value in enumerate(counts):
                 if i not in NOT_FOLDED:
                     self.totals[i] += value
-            flag = _handler.EXIT_REASONS.get(counts[SLOTS["exit_reason"]])
+            flag = _state.EXIT_REASONS.get(counts[SLOTS["exit_reason"]])
             if pid in self.reload_retired:
                 reason = "reload"
             elif worker.aborted:

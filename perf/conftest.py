@@ -97,6 +97,13 @@ def _has_timings(bench):
         return False
 
 
+def _label(bench):
+    """Whose timing a benchmark is: its `parser` parameter (test_parse[typical-corn]), else its
+    test's name without the prefix (test_corn_request_cycle)."""
+    parser = (bench.params or {}).get("parser")
+    return parser if parser is not None else bench.name.removeprefix("test_").split("[")[0]
+
+
 def pytest_terminal_summary(terminalreporter, config):
     session = getattr(config, "_benchmarksession", None)
     if session is None or not session.benchmarks:
@@ -107,13 +114,12 @@ def pytest_terminal_summary(terminalreporter, config):
             groups.setdefault(bench.group, []).append(bench)
     terminalreporter.section("corn compared (min times)")
     for group, benches in sorted(groups.items(), key=lambda item: str(item[0])):
-        reference = next((b for b in benches if b.name.startswith("test_corn")), None)
+        reference = next((b for b in benches if _label(b).startswith("corn")), None)
         if reference is None:
             continue
         base = reference.stats.min
         parts = [f"corn {base * 1e9:.0f} ns"]
         for bench in sorted(benches, key=lambda b: b.stats.min):
             if bench is not reference:
-                label = bench.name.removeprefix("test_").split("[")[0]
-                parts.append(f"{label} {bench.stats.min * 1e9:.0f} ns (x{bench.stats.min / base:.1f})")
+                parts.append(f"{_label(bench)} {bench.stats.min * 1e9:.0f} ns (x{bench.stats.min / base:.1f})")
         terminalreporter.write_line(f"{group}: " + ", ".join(parts))

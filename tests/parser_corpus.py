@@ -24,7 +24,8 @@ import re
 from dataclasses import dataclass, field
 
 from corn import http_errors
-from corn._parser import BodyKind, ChunkedDecoder, RequestParser
+from corn._chunked import ChunkedDecoder
+from corn._parser import BodyKind, RequestParser
 from corn._proxy import ProxyMode, ProxyReader
 from corn.options import options_for
 

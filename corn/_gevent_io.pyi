@@ -1,0 +1,22 @@
+"""Typed surface of corn._gevent_io, the gevent worker's I/O engine."""
+
+from corn._stream import Engine, Stream
+
+def keep_frame_stacks() -> None:
+    """Keep the frame stack chunks of ended greenlets for the next ones (no mmap per greenlet)."""
+
+def read_timer_fired(stream: GeventStream) -> None: ...
+
+class GeventStream(Stream):
+    """A gevent socket read and written with direct system calls, its reads parked on the
+    worker's edge-triggered poller."""
+
+class ReadPoller:
+    """The worker's own epoll set, edge-triggered, watched by one gevent watcher."""
+
+    def dispatch(self) -> None: ...
+
+class GeventEngine(Engine):
+    """Makes a GeventStream of each gevent socket."""
+
+    def __init__(self) -> None: ...
