@@ -121,5 +121,6 @@ def pytest_terminal_summary(terminalreporter, config):
         parts = [f"corn {base * 1e9:.0f} ns"]
         for bench in sorted(benches, key=lambda b: b.stats.min):
             if bench is not reference:
-                parts.append(f"{_label(bench)} {bench.stats.min * 1e9:.0f} ns (x{bench.stats.min / base:.1f})")
+                least = bench.stats.min
+                parts.append(f"{_label(bench)} {least * 1e9:.0f} ns (x{least / base:.1f})")
         terminalreporter.write_line(f"{group}: " + ", ".join(parts))
