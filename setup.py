@@ -1,11 +1,12 @@
 """Build corn's compiled modules: the request parser, the I/O interface, the request cycle and
-the gevent worker's I/O engine.
+the gevent worker's I/O engine (EXTENSIONS, in the order they cimport one another).
 
 Global Cython directives live here; a safety check is turned off only on the function that is shown
 not to need it (a local decorator, with the reason). Cython warnings fail the build. Options:
 
     CORN_CYTHON_ANNOTATE=1   write the annotated HTML next to each .pyx (find Python interaction)
-    CORN_DEBUG=1             compile with -DCORN_DEBUG=1 and without optimisation
+    CORN_DEBUG=1             compile without optimisation and with the debug counters of the request
+                             cycle's pools (corn/_state.pxd; tests/test_debug_counters.py checks them)
 """
 
 import glob

@@ -42,6 +42,7 @@ cdef class Connection:
     cdef double deadline               # when the head being received must be complete (0: none)
     cdef readonly double wait_until    # parked: when to resume even if nothing arrives (0: never)
     cdef bint expired                  # resumed because wait_until passed
+    cdef bint parked                   # resume() returned PARKED, and it has not been resumed since
 
     cdef Py_ssize_t fill(self, bint may_park) except -1
     cdef int lend_buffer(self) except -1

@@ -17,7 +17,9 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.string cimport memchr
 
 from corn._chunked cimport ChunkedDecoder
-from corn._state cimport C_BYTES_IN
+from corn._state cimport (
+    C_BYTES_IN, CORN_DEBUG, D_BUFFERS_DROPPED, D_BUFFERS_LENT, D_BUFFERS_MADE, D_BUFFERS_TAKEN, debug_counts,
+)
 from corn._parser cimport BODY_CHUNKED, BODY_LENGTH, RequestParser
 from corn._stream cimport Stream
 from corn._syscalls cimport monotonic_now
@@ -37,6 +39,17 @@ cdef enum:
 cdef bytes CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
+cdef inline bytearray take_buffer(list buffers):
+    """A receive buffer: one of the pool's, else a new one."""
+    if buffers:
+        if CORN_DEBUG:
+            debug_counts[D_BUFFERS_TAKEN] += 1
+        return buffers.pop()
+    if CORN_DEBUG:
+        debug_counts[D_BUFFERS_MADE] += 1
+    return bytearray(BUF_SIZE)
+
+
 @cython.final
 cdef class Connection:
     """One accepted connection: its stream, its receive buffer, where its requests stand."""
@@ -46,7 +59,7 @@ cdef class Connection:
         self.sock = stream.sock
         self.buffers = buffers
         self.peer = peer
-        self.buf = buffers.pop() if buffers else bytearray(BUF_SIZE)
+        self.buf = take_buffer(buffers)
         self.first = True
         self.rights = -1
         if isinstance(peer, tuple):
@@ -70,7 +83,7 @@ cdef class Connection:
         if self.eof:
             return 0
         if self.buf is None:
-            self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
+            self.buf = take_buffer(self.buffers)
         size = len(self.buf)
         if pending == 0:
             self.start = self.end = 0
@@ -95,7 +108,7 @@ cdef class Connection:
                 return PARKED
             stream.wait_readable()
             if self.buf is None:
-                self.buf = self.buffers.pop() if self.buffers else bytearray(BUF_SIZE)
+                self.buf = take_buffer(self.buffers)
         if n == 0:
             self.eof = True
         elif self.counters != NULL:
@@ -108,6 +121,10 @@ cdef class Connection:
         keep-alive connection then holds no receive buffer at all."""
         if len(self.buf) == BUF_SIZE and len(self.buffers) < POOLED_BUFFERS:
             self.buffers.append(self.buf)
+            if CORN_DEBUG:
+                debug_counts[D_BUFFERS_LENT] += 1
+        elif CORN_DEBUG:
+            debug_counts[D_BUFFERS_DROPPED] += 1
         self.buf = None
         self.start = self.end = 0
         return 0

@@ -65,6 +65,8 @@ cdef class ConnectionHandler:
 
     cdef int _close(self, Connection conn) except -1
     cdef int _serve(self, Connection conn) except -1
+    cdef RequestParser _take_parser(self)
+    cdef int _pool_parser(self, RequestParser parser) except -1
     cdef int _peer_rights(self, Connection conn) except -1
     cdef int _read_proxy(self, Connection conn) except -1
     cdef Py_ssize_t _read_head(self, Connection conn, RequestParser parser) except -1

@@ -35,7 +35,11 @@ cimport cython
 from cpython.dict cimport PyDict_Copy
 
 from corn._connection cimport PARKED, Body, Connection
-from corn._state cimport C_ACCEPTED, C_BEGUN, C_CLOSED, C_DONE, C_REUSES
+from corn._state cimport (
+    C_ACCEPTED, C_BEGUN, C_CLOSED, C_DONE, C_REUSES, CORN_DEBUG, D_BUFFERS_DROPPED, D_CONNECTIONS_CLOSED,
+    D_CONNECTIONS_OPENED, D_CONNECTIONS_PARKED, D_CONNECTIONS_UNPARKED, D_PARSERS_DROPPED, D_PARSERS_MADE,
+    D_PARSERS_POOLED, D_PARSERS_TAKEN, debug_counts,
+)
 from corn._parser cimport ParserOptions, RequestParser
 from corn._proxy cimport PROXY_OFF, ProxyReader
 from corn._response cimport Response, http_date
@@ -196,6 +200,8 @@ cdef class ConnectionHandler:
         first request's head must have begun to arrive (0: no limit)."""
         cdef Connection conn = Connection(self.engine.open(sock, self.timeout), addr, self.buffers)
         cdef double wait = self.timeout
+        if CORN_DEBUG:
+            debug_counts[D_CONNECTIONS_OPENED] += 1
         if self.state.counters != NULL:
             conn.counters = self.state.counters
             conn.counters[C_ACCEPTED] += 1
@@ -213,6 +219,10 @@ cdef class ConnectionHandler:
         `expired` in the second case)."""
         cdef int verdict = 0
         conn.expired = expired
+        if conn.parked:
+            conn.parked = False
+            if CORN_DEBUG:
+                debug_counts[D_CONNECTIONS_UNPARKED] += 1
         try:
             verdict = self._serve(conn)
         except (socket_timeout, NoMoreData, ConnectionError):
@@ -222,6 +232,10 @@ cdef class ConnectionHandler:
         finally:
             if verdict != PARKED:
                 self._close(conn)
+            else:
+                conn.parked = True
+                if CORN_DEBUG:
+                    debug_counts[D_CONNECTIONS_PARKED] += 1
         return verdict
 
     cdef int _close(self, Connection conn) except -1:
@@ -230,15 +244,18 @@ cdef class ConnectionHandler:
         if conn.counters != NULL:
             conn.counters[C_CLOSED] += 1
             conn.counters = NULL  # a connection is closed once, and counted once
+        if CORN_DEBUG:
+            debug_counts[D_CONNECTIONS_CLOSED] += 1
         if parser is not None:
             conn.parser = None
-            if len(self.parsers) < POOLED_PARSERS:
-                self.parsers.append(parser)
+            self._pool_parser(parser)
         try:
             conn.stream.release()
         finally:
             if conn.buf is not None and conn.start == conn.end:
                 conn.lend_buffer()
+            elif conn.buf is not None and CORN_DEBUG:
+                debug_counts[D_BUFFERS_DROPPED] += 1  # unread bytes: the buffer goes with the connection
             if (conn.must_close or conn.end > conn.start) and not conn.eof:
                 close_quietly(conn.sock)  # unread input: a plain close would reset the response
             else:
@@ -281,7 +298,7 @@ cdef class ConnectionHandler:
                             return more  # PARKED, or 0: closed before the header was whole
                 else:
                     conn.deadline = 0.0
-                parser = self.parsers.pop() if self.parsers else RequestParser(self.parser_options)
+                parser = self._take_parser()
                 parser.peer_trusted = rights & PEER_TRUSTED
                 parser.reset()
                 conn.parser = parser
@@ -289,11 +306,30 @@ cdef class ConnectionHandler:
             if more == PARKED:
                 return PARKED
             conn.parser = None
-            if len(self.parsers) < POOLED_PARSERS:
-                self.parsers.append(parser)
+            self._pool_parser(parser)
             if more == 0:
                 return 0
             conn.first = False
+
+    cdef RequestParser _take_parser(self):
+        """A parser for the next head: one of the pool's, else a new one."""
+        if self.parsers:
+            if CORN_DEBUG:
+                debug_counts[D_PARSERS_TAKEN] += 1
+            return self.parsers.pop()
+        if CORN_DEBUG:
+            debug_counts[D_PARSERS_MADE] += 1
+        return RequestParser(self.parser_options)
+
+    cdef int _pool_parser(self, RequestParser parser) except -1:
+        """A parser whose request is done goes back to the pool, while the pool has room."""
+        if len(self.parsers) < POOLED_PARSERS:
+            self.parsers.append(parser)
+            if CORN_DEBUG:
+                debug_counts[D_PARSERS_POOLED] += 1
+        elif CORN_DEBUG:
+            debug_counts[D_PARSERS_DROPPED] += 1
+        return 0
 
     cdef int _peer_rights(self, Connection conn) except -1:
         """PEER_TRUSTED | PEER_MAY_PROXY for the connection's peer address, worked out by the

@@ -34,6 +34,35 @@ cdef enum:
     EXIT_MAX_REQUESTS = 1
     EXIT_RELOAD = 2
 
+# Debug counters, kept only in a build with CORN_DEBUG=1 (setup.py): what the request cycle's pools
+# lend and get back, per process. In a release build CORN_DEBUG is the constant 0 and the compiler
+# drops every `if CORN_DEBUG:` block. corn._state.debug_report() reads them.
+cdef extern from *:
+    """
+    #ifndef CORN_DEBUG
+    #define CORN_DEBUG 0
+    #endif
+    """
+    const bint CORN_DEBUG
+
+cdef enum:                             # the debug counters, by index
+    D_BUFFERS_MADE = 0                 # receive buffers allocated
+    D_BUFFERS_TAKEN                    # receive buffers taken from a handler's pool
+    D_BUFFERS_LENT                     # receive buffers given back to the pool
+    D_BUFFERS_DROPPED                  # receive buffers let go (pool full, grown, connection closed)
+    D_PARSERS_MADE
+    D_PARSERS_TAKEN                    # parsers taken from a handler's pool
+    D_PARSERS_POOLED                   # parsers given back to the pool
+    D_PARSERS_DROPPED                  # parsers let go (pool full)
+    D_CONNECTIONS_OPENED
+    D_CONNECTIONS_CLOSED
+    D_CONNECTIONS_PARKED               # resume() returned PARKED
+    D_CONNECTIONS_UNPARKED             # a parked connection was resumed
+    N_DEBUG_COUNTS
+
+cdef long long debug_counts[N_DEBUG_COUNTS]
+
+
 @cython.final
 cdef class WorkerState:
     # --- per worker, shared by its handlers ----------------------------------------------------

@@ -32,3 +32,8 @@ class WorkerState:
     def requests(self) -> int: ...
     def mark_exit(self, reason: str) -> None:
         """Tell the master why this worker leaves: "max_requests" or "reload"."""
+
+DEBUG_NAMES: tuple[str, ...]
+
+def debug_report() -> dict[str, int] | None:
+    """The debug counters by name, or None in a release build (see corn/_state.pxd)."""

@@ -16,6 +16,25 @@ from corn._syscalls cimport monotonic_now
 
 from corn.http_errors import HTTPParseError
 
+DEBUG_NAMES = (
+    "buffers_made", "buffers_taken", "buffers_lent", "buffers_dropped",
+    "parsers_made", "parsers_taken", "parsers_pooled", "parsers_dropped",
+    "connections_opened", "connections_closed", "connections_parked", "connections_unparked",
+)
+for _i in range(N_DEBUG_COUNTS):
+    debug_counts[_i] = 0
+
+
+def debug_report():
+    """The debug counters by name (this process, since it imported corn), or None in a release build.
+    At rest, with no connection open: buffers_made + buffers_taken == buffers_lent + buffers_dropped,
+    parsers_made + parsers_taken == parsers_pooled + parsers_dropped, connections_opened ==
+    connections_closed and connections_parked == connections_unparked."""
+    if not CORN_DEBUG:
+        return None
+    return {name: debug_counts[i] for i, name in enumerate(DEBUG_NAMES)}
+
+
 # Upper bounds of the duration histogram's buckets, in seconds; the last bucket is +Inf.
 cdef double BUCKET_BOUNDS[N_BUCKETS - 1]
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
