@@ -49,7 +49,7 @@ sys.path.insert(0, PERF_DIR)
 sys.path.insert(1, os.path.join(REPO_ROOT, "tests"))
 
 import apps  # noqa: E402  (the bodies the servers must answer, from the module they serve)
-from processes import child_pids, stat_fields, wait_for  # noqa: E402  (shared with the test suite)
+from processes import child_pids, open_fds, rss_kib, stat_fields, wait_for  # noqa: E402  (shared with the test suite)
 
 SERVER_CPU = 0
 CLIENT_CPU = 1
@@ -124,19 +124,6 @@ def cpu_seconds(pid):
     if fields is None:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def rss_kib(pid):
-    """VmRSS of `pid` in KiB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def open_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def free_port():

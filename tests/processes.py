@@ -42,3 +42,16 @@ def child_pids(pid):
 def pid_alive(pid):
     fields = stat_fields(pid)
     return fields is not None and fields[0] != b"Z"
+
+
+def rss_kib(pid):
+    """VmRSS of `pid` in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))

@@ -6,22 +6,11 @@ import os
 import signal
 
 from conftest import http_request, wait_for
+from processes import open_fds, rss_kib
 
 WARM_UP = 10
 RESTARTS = 60
 RSS_GROWTH_LIMIT_KB = 3 * 1024
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
-def open_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def serving_pid(server):
@@ -47,11 +36,11 @@ def test_master_memory_and_descriptors_stay_flat(corn_server):
     server = corn_server("basic:app", "-w", "1", "-k", "sync")
     for n in range(WARM_UP):
         restart(server, n)
-    rss_before, fds_before = rss_kb(server.pid), open_fds(server.pid)
+    rss_before, fds_before = rss_kib(server.pid), open_fds(server.pid)
     for n in range(RESTARTS):
         restart(server, n)
     wait_for(lambda: len(server.booted_workers()) == 1, message="one worker at the end")
-    rss_after, fds_after = rss_kb(server.pid), open_fds(server.pid)
+    rss_after, fds_after = rss_kib(server.pid), open_fds(server.pid)
     assert rss_after - rss_before < RSS_GROWTH_LIMIT_KB, (rss_before, rss_after)
     assert fds_after == fds_before
     assert server.log().count("Booting worker with pid") >= WARM_UP + RESTARTS
