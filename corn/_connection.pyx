@@ -50,7 +50,6 @@ cdef inline bytearray take_buffer(list buffers):
     return bytearray(BUF_SIZE)
 
 
-@cython.final
 cdef class Connection:
     """One accepted connection: its stream, its receive buffer, where its requests stand."""
 
@@ -130,7 +129,6 @@ cdef class Connection:
         return 0
 
 
-@cython.final
 @cython.freelist(8)
 cdef class Body:
     """wsgi.input: read, readline, readlines and iteration over the request body, never past it."""

@@ -1,4 +1,5 @@
-"""The request cycle: the keep-alive loop, the WSGI environ, wsgi.input and responses.
+"""The request cycle: the keep-alive loop and the WSGI environ, with wsgi.input
+(corn._connection) and the response (corn._response) of each request.
 
 A worker builds one ConnectionHandler per listener after it has loaded the app, then hands it every
 accepted connection. From there the loop stays in compiled code and leaves it only to call the
@@ -15,23 +16,19 @@ Two ways in:
   a request, so an idle or silent connection holds no thread (gthread worker).
 
 Invariants:
-- Everything fixed for the worker's life is computed in ConnectionHandler.__init__: the base
-  environ (copied per request), the parser options, the timeouts, the access-log switch.
-- One receive buffer per busy connection, reused by every request on it (a connection that waits
-  with nothing buffered lends it to a per-handler pool); the parser and the body read straight
-  from it through offsets.
+- Everything fixed for the worker's life is computed in ConnectionHandler.__init__ from the
+  HandlerOptions (corn.options): the base environ (copied per request), the parser options, the
+  timeouts, the access-log switch. Parsers are pooled per handler, like receive buffers.
+- A connection that must open with a PROXY header has it read once, before its first request, by
+  the handler's ProxyReader (corn._proxy); what it said holds for every request of the connection.
 - A refused request is answered once with its 4xx (corn.http_errors.error_response; a connection
   that should have opened with a PROXY header gets no answer) and the connection is closed; a
   body that is not read whole is drained up to DRAIN_LIMIT or the connection is closed, so the
   next request can never start inside the previous body.
-- Response bytes go out with the head and the first non-empty body chunk in one send; the head
-  is written into a scratch buffer (no str joined and encoded per response) and is sent, or
-  copied out, before anything can switch greenlets or release the GIL.
 
 Plane: data (per request; imports only the data plane and the shared modules).
 """
 
-cimport cython
 from cpython.dict cimport PyDict_Copy
 
 from corn._connection cimport PARKED, Body, Connection
@@ -139,7 +136,6 @@ cdef class HandlerOptions:
         self.post_request = post_request
 
 
-@cython.final
 cdef class ConnectionHandler:
     """Serves connections accepted on one listener, for one worker."""
 

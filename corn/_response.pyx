@@ -164,7 +164,6 @@ cdef int status_code(status) except -1:
     raise ValueError(f"invalid status {status!r}: expected 'NNN Reason'")
 
 
-@cython.final
 @cython.freelist(8)
 cdef class Response:
     """start_response, write() and the framing of one response (Content-Length, chunked or close)."""

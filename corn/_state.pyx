@@ -98,7 +98,6 @@ cdef inline int method_row(str method) noexcept:
     return N_METHODS - 1
 
 
-@cython.final
 cdef class WorkerState:
     """What the handlers of one worker share: the stopping flag, the request count, max_requests,
     and the worker's metrics slot when metrics are on."""
