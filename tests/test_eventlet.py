@@ -12,6 +12,12 @@ def test_the_app_is_imported_after_eventlet_patched_the_standard_library(corn_se
     assert http_request(server.port, path="/patched").body == b"socket=True thread=True time=True"
 
 
+def test_eventlets_maintenance_mode_is_said_once_in_one_line(corn_server):
+    server = corn_server("eventlet_app:app", *EVENTLET, "-w", "2")
+    assert server.log().count("eventlet is in maintenance mode upstream") == 1
+    assert "Eventlet is deprecated" not in server.log()  # eventlet's own page-long notice, per worker
+
+
 def test_the_master_is_not_patched_when_it_preloads_the_app(corn_server):
     # with --preload the app is imported in the master, before any worker patches anything
     server = corn_server("eventlet_app:app", *EVENTLET, "--preload")

@@ -24,6 +24,7 @@ import os
 import signal
 import socket
 import time
+import warnings
 
 from corn.stopsignals import already_quitting
 from corn.workers.base import Worker
@@ -41,8 +42,10 @@ class EventletWorker(Worker):
     multithread = True
 
     def init_process(self):
-        import eventlet
-        import eventlet.hubs
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its page-long notice; the master said it in one line
+            import eventlet
+            import eventlet.hubs
 
         # the pipe is written from signal handlers, which may run in the hub itself: never green
         self.write_wakeup = eventlet.patcher.original("os").write
