@@ -8,6 +8,8 @@
 #                   in-memory test sockets); plain stdlib sockets get an FdStream
 #   FdStream        a stdlib socket's descriptor read and written with recv(2)/send(2) that never
 #                   block, waits in poll(2) without the GIL (sync and gthread workers)
+#   HubEngine       FdStreams that wait by calling an event loop's own wait, so other green threads
+#                   run meanwhile (eventlet worker: its hub's trampoline)
 #   GeventEngine    corn._gevent_io: greenlets parked on an edge-triggered poller (gevent worker)
 #
 # A parking stream (Engine(parks=True), the gthread worker) never waits for a request's first
@@ -36,7 +38,15 @@ cdef class FdStream(Stream):
     cdef int poll(self, short events) except -1
 
 
+cdef class HubStream(FdStream):
+    cdef object wait_fd                # wait_fd(fd, readable, seconds): the hub's wait
+
+
 cdef class Engine:
     cdef readonly bint parks
 
     cdef Stream open(self, sock, double timeout)
+
+
+cdef class HubEngine(Engine):
+    cdef object wait_fd                # handed to every HubStream it makes

@@ -13,7 +13,9 @@ A Stream's contract, for every concurrency model:
 Stream itself serves any socket object through its own Python methods (TLS sockets, in-memory
 sockets in tests). FdStream serves a stdlib socket's descriptor directly: recv(2), send(2) and
 sendmsg(2) with MSG_DONTWAIT, and waits in poll(2) with the GIL released, so other threads run
-while this one waits. Neither knows anything of greenlets; the gevent engine is corn._gevent_io.
+while this one waits. HubStream is an FdStream that waits through a function of its worker's
+event loop instead (eventlet's trampoline), so the loop's other green threads run meanwhile.
+None of them knows anything of greenlets; the gevent engine is corn._gevent_io.
 
 Plane: data (per request; imports only the data plane and the shared modules).
 """
@@ -186,6 +188,21 @@ cdef class FdStream(Stream):
         return 0
 
 
+cdef class HubStream(FdStream):
+    """An FdStream whose waits are the event loop's: `wait_fd(fd, readable, seconds)` returns
+    once `fd` is readable (else writable), or raises socket.timeout after `seconds` (<= 0: never)."""
+
+    cdef int poll(self, short events) except -1:
+        self.wait_fd(self.fd, events == POLLIN, self.timeout_now)
+        return 0
+
+    def wait_write(self, fd, timeout):
+        try:
+            self.wait_fd(fd, False, timeout or 0.0)
+        except socket_timeout:
+            raise TimeoutError("timed out waiting to write to the client") from None
+
+
 cdef class Engine:
     """Makes the Stream of each accepted socket: an FdStream for a stdlib socket, else a Stream
     over the socket's own methods. With `parks`, a connection with no request in progress is
@@ -200,3 +217,21 @@ cdef class Engine:
         if type(sock) is stdlib_socket:
             return FdStream(sock, self.parks)
         return Stream(sock, self.parks)
+
+
+cdef class HubEngine(Engine):
+    """Makes a HubStream, waiting through `wait_fd`, for every socket but a TLS one, which gets a
+    Stream over its own (cooperative) methods."""
+
+    def __init__(self, wait_fd, bint parks=False):
+        self.wait_fd = wait_fd
+        self.parks = parks
+
+    cdef Stream open(self, sock, double timeout):
+        cdef HubStream stream
+        sock.settimeout(timeout if timeout > 0 else None)
+        if getattr(sock, "pending", None) is not None:
+            return Stream(sock, self.parks)
+        stream = HubStream(sock, self.parks)
+        stream.wait_fd = self.wait_fd
+        return stream

@@ -192,9 +192,12 @@ class Config:
                 continue
             found.append(f"{setting.name} = {show(value)} has no effect: {setting.unsupported}")
         spec = self.worker_class_spec
-        if self._values["threads"] > 1 and spec in ("gevent", "sync"):
+        if self._values["threads"] > 1 and spec in ("gevent", "sync", "eventlet"):
             found.append(f"threads = {self._values['threads']} has no effect: the {spec} worker is not "
-                         "threaded (use -k gthread, or worker_connections with gevent)")
+                         f"threaded (use -k gthread, or worker_connections with {spec})")
+        if spec == "eventlet":
+            found.append("worker_class = eventlet: eventlet is in maintenance mode upstream; the gevent "
+                         "worker serves the same way and is maintained (docs/workers.md)")
         return found
 
     @property

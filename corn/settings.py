@@ -270,28 +270,33 @@ Each gevent worker serves many connections at once, so one or two per core is us
     ),
     Setting(
         "worker_class", WORKERS, v.worker_class, "gevent", cli=("-k", "--worker-class"), meta="STRING",
-        doc="""The kind of worker: `gevent` (the default), `gthread`, `sync`, or a dotted path to a class.
+        doc="""The kind of worker: `gevent` (the default), `gthread`, `sync`, `eventlet`, `tornado`, or a
+dotted path to a class.
 
 `gevent` serves up to `worker_connections` connections per worker with greenlets; `gthread`
 serves them with a pool of `threads` threads (for apps that block in C, such as database
 drivers), and an idle connection holds no thread; `sync` serves one connection at a time, for
-CPU-bound applications. As in gunicorn, `--threads` above 1 turns `sync`, and the default when
+CPU-bound applications. `eventlet` runs eventlet's hub (`pip install 'corn[eventlet]'`; eventlet
+is in maintenance mode: move to gevent); `tornado` serves a tornado `Application` with tornado's
+own HTTP server, and a WSGI app with corn's request cycle on tornado's IOLoop
+(`pip install 'corn[tornado]'`). As in gunicorn, `--threads` above 1 turns `sync`, and the default when
 `worker_class` is not set, into `gthread`. A class given by its path (`pkg.module.Class`)
 subclasses `corn.workers.base.Worker` or gunicorn's `gunicorn.workers.base.Worker`
 (`docs/extending.md`); `docs/workers.md` compares corn's own.""",
     ),
     _int(
         "threads", WORKERS, ("--threads",), 1,
-        doc="""Threads per worker that serve requests, for the gthread worker.
+        doc="""Threads per worker that serve requests, for the gthread worker (and the tornado
+worker's WSGI apps).
 
-More than one makes the default worker, and `sync`, the gthread worker. A gevent worker
-ignores it (with a warning): greenlets give it its concurrency.""",
+More than one makes the default worker, and `sync`, the gthread worker. A gevent or eventlet
+worker ignores it (with a warning): green threads give it its concurrency.""",
     ),
     _int(
         "worker_connections", WORKERS, ("--worker-connections",), 1000,
-        doc="""The most connections a gevent worker serves at once on each listener, or a gthread worker
-holds open in all (idle kept-alive connections included); beyond that, new connections wait in
-the listen queue.""",
+        doc="""The most connections a gevent or eventlet worker serves at once on each listener, or a
+gthread worker (or a tornado worker serving a WSGI app) holds open in all (idle kept-alive
+connections included); beyond that, new connections wait in the listen queue.""",
     ),
     _int(
         "max_requests", WORKERS, ("--max-requests",), 0,

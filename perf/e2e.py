@@ -5,7 +5,9 @@
                         [--idle [N]] [--soak N [--soak-scenario NAME]]
 
 Servers: `corn` and `gunicorn` are their gevent workers (`-k gevent`, 1000 worker connections),
-`corn-gthread` and `gunicorn-gthread` their threaded workers (`-k gthread --threads 8`), `corn-metrics`
+`corn-gthread` and `gunicorn-gthread` their threaded workers (`-k gthread --threads 8`), `corn-tornado`
+and `gunicorn-tornado` their tornado workers (corn's: the compiled cycle on tornado's IOLoop with
+`--threads 8`; gunicorn's: tornado's WSGIContainer), `corn-eventlet` corn's eventlet worker, `corn-metrics`
 corn's gevent worker with metrics on (`--metrics-bind` on another free port, never scraped), `nginx`
 serves fixed bodies; `corn-base` is corn's gevent worker run from another checkout (`--baseline
 DIR`, built in place), to compare a change with what it changes in one interleaved run. nginx runs
@@ -60,7 +62,8 @@ SOAK_MAX_SECONDS = 1800  # the longest soak, whatever N asks for
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CLIENT_BOUND_PERCENT = 95  # wrk's CPU use from which a row's rps says more about wrk than the server
 IDLE_BATCH = 200  # idle connections opened before their responses are read
-SERVERS = ("corn", "gunicorn", "nginx", "corn-gthread", "gunicorn-gthread", "corn-base", "corn-metrics")
+SERVERS = ("corn", "gunicorn", "nginx", "corn-gthread", "gunicorn-gthread", "corn-base", "corn-metrics",
+           "corn-eventlet", "corn-tornado", "gunicorn-tornado")
 DEFAULT_SERVERS = SERVERS[:5]
 THREADS = 8  # --threads of the gthread servers
 APT_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux"}
@@ -181,16 +184,18 @@ class Server:
     def command(self):
         bind = f"127.0.0.1:{self.port}"
         keepalive = ["--keep-alive", str(self.keepalive)] if self.keepalive is not None else []
-        workers = {"gevent": ["-k", "gevent", "--worker-connections", str(self.worker_connections)],
-                   "gthread": ["-k", "gthread", "--threads", str(THREADS),
-                               "--worker-connections", str(self.worker_connections)]}
-        if self.kind in ("corn", "corn-base", "corn-gthread", "corn-metrics"):
-            kind = workers["gthread" if self.kind == "corn-gthread" else "gevent"]
+        connections = ["--worker-connections", str(self.worker_connections)]
+        workers = {"gevent": ["-k", "gevent", *connections],
+                   "gthread": ["-k", "gthread", "--threads", str(THREADS), *connections],
+                   "eventlet": ["-k", "eventlet", *connections],
+                   "tornado": ["-k", "tornado", "--threads", str(THREADS), *connections]}
+        program, _, worker_kind = self.kind.partition("-")
+        kind = workers.get(worker_kind, workers["gevent"])  # corn-base and corn-metrics: gevent
+        if program == "corn":
             metrics = ["--metrics-bind", f"127.0.0.1:{free_port()}"] if self.kind == "corn-metrics" else []
             return [sys.executable, "-m", "corn", "-w", "1", *kind, "--log-level", "warning", "-b", bind,
                     *keepalive, *metrics, f"perf.apps:{self.app}"]
-        if self.kind in ("gunicorn", "gunicorn-gthread"):
-            kind = workers["gthread" if self.kind == "gunicorn-gthread" else "gevent"]
+        if program == "gunicorn":
             return [sys.executable, "-m", "gunicorn", "-w", "1", *kind, "--log-level", "warning", "-b", bind,
                     *keepalive, f"perf.apps:{self.app}"]
         prefix = os.path.join(self.workdir, "nginx")
@@ -616,7 +621,7 @@ def throughput_table(summary, scenarios, servers):
             if row is None:
                 continue
             ratios = ["", "", ""]
-            if kind in ("corn", "corn-gthread"):
+            if kind in ("corn", "corn-gthread", "corn-tornado", "corn-eventlet"):
                 nginx = summary.get((name, "nginx"))
                 gunicorn = summary.get((name, kind.replace("corn", "gunicorn")))
                 ratios = [ratio(row["rps"], nginx and nginx["rps"]),
@@ -676,7 +681,8 @@ def report(args, info, summary, idle_results, soak_results):
         "- servers, each on 127.0.0.1 and a free port: corn `python3 -m corn -w 1 -k gevent "
         "--worker-connections 1000 --log-level warning perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 "
         "-k gevent --worker-connections 1000 --log-level warning perf.apps:APP`, corn-gthread and "
-        f"gunicorn-gthread the same with `-k gthread --threads {THREADS}`, "
+        f"gunicorn-gthread the same with `-k gthread --threads {THREADS}`, corn-tornado and gunicorn-tornado "
+        f"with `-k tornado` (corn's with `--threads {THREADS}`), corn-eventlet with `-k eventlet`, "
         + ("corn-metrics corn's with `--metrics-bind 127.0.0.1:PORT`, "
            if "corn-metrics" in args.servers else "")
         + (f"corn-base corn's gevent worker from the checkout {os.path.basename(Server.baseline)!r} "

@@ -1,5 +1,5 @@
-"""One keep-alive round trip through a real server: corn against gunicorn, gevent and gthread
-workers (`--threads 8`), same run.
+"""One keep-alive round trip through a real server: corn against gunicorn, gevent, gthread
+(`--threads 8`) and tornado workers, and corn's eventlet worker (gunicorn 27 has none), same run.
 
 Each server starts once per module as `perf/e2e.py` starts it (one worker, pinned to CPU 0, on
 127.0.0.1 and a free port), serving `perf.apps:app`, which answers each scenario's path. Each entry
@@ -42,13 +42,14 @@ def round_trip(benchmark, client, name, worker):
     assert body == scenario.expected
 
 
-WORKERS = {"gevent": "", "gthread": "-gthread"}  # the server kind's suffix in perf/e2e.py
+WORKERS = {"gevent": "", "gthread": "-gthread", "tornado": "-tornado"}  # the server kind's suffix in perf/e2e.py
+CORN_WORKERS = {**WORKERS, "eventlet": "-eventlet"}
 
 
-@pytest.mark.parametrize("worker", list(WORKERS))
+@pytest.mark.parametrize("worker", list(CORN_WORKERS))
 @pytest.mark.parametrize("name", ROUND_TRIPS)
 def test_corn(benchmark, connect, name, worker):
-    round_trip(benchmark, connect("corn" + WORKERS[worker]), name, worker)
+    round_trip(benchmark, connect("corn" + CORN_WORKERS[worker]), name, worker)
 
 
 @pytest.mark.parametrize("worker", list(WORKERS))

@@ -24,11 +24,13 @@ from processes import child_pids, pid_alive, wait_for  # noqa: F401  (the tests 
 APPS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
 CORN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(corn.__file__)))
 DEADLINE = 60.0  # seconds: generous, for a loaded two-core machine
-WORKER_CLASSES = ("gevent", "gthread", "sync")
+WORKER_CLASSES = ("gevent", "gthread", "sync", "eventlet", "tornado")
 WORKER_ARGS = {
     "gevent": ("-k", "gevent"),
     "gthread": ("-k", "gthread", "--threads", "4"),
     "sync": ("-k", "sync"),
+    "eventlet": ("-k", "eventlet"),
+    "tornado": ("-k", "tornado", "--threads", "4"),
 }
 
 

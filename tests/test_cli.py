@@ -202,7 +202,7 @@ def test_help_lists_the_flags_without_failing(workdir):
         (["--proxy-protocol", "v3"], "(expected one of off, v1, v2, auto)"),
         (["--header-map", "keep"], "(expected one of drop, refuse, dangerous)"),
         (["--log-level", "loud"], "(expected one of debug, info, warning, error, critical)"),
-        (["-k", "gthreads"], "(expected gevent, gthread, sync or a dotted path to a Worker class)"),
+        (["-k", "gthreads"], "(expected gevent, gthread, sync, eventlet, tornado or a dotted path to a Worker class)"),
         (["--forwarded-allow-ips", "10.0.0.1/8"], "'10.0.0.1/8' is not an IP address or network"),
         (["--user", "no-such-user-here"], "(no such user; expected a user name or a numeric uid)"),
         (["--chdir", "/no/such/directory"], "(expected an existing directory)"),

@@ -44,7 +44,7 @@ def test_hung_worker_logs_where_it_hung(corn_server, tmp_path, worker_class):
     record = tmp_path / "record"
     conf = tmp_path / "abort.conf.py"
     conf.write_text(ABORT_HOOK.format(record=str(record)))
-    # gthread: a worker is hung when every one of its threads is stuck, here the only one
+    # gthread, tornado: a worker is hung when every one of its threads is stuck, here the only one
     server = corn_server("basic:app", "-w", "1", "-t", "2", "-k", worker_class, "--threads", "1",
                          "-c", str(conf))
     (hung,) = server.booted_workers()
@@ -64,13 +64,13 @@ def test_hung_worker_logs_where_it_hung(corn_server, tmp_path, worker_class):
         idle.close()
     assert f"WORKER TIMEOUT (pid:{hung})" in server.log()
     first_stack = report.split("\nGreenlet 2 of")[0].split("\nThread ")[0]
-    if worker_class == "gthread":
-        assert first_stack.startswith("Main thread (interrupted here):")  # its epoll wait
+    if worker_class in ("gthread", "tornado"):
+        assert first_stack.startswith("Main thread (interrupted here):")  # its epoll wait, or the IOLoop's
         first_stack = report.split("\nThread corn-worker-1:\n")[1].split("\nThread ")[0]  # the thread that hung
-    elif worker_class == "gevent":
+    elif worker_class in ("gevent", "eventlet"):
         assert first_stack.startswith("Greenlet 1 of ")
         assert "running (it did not yield; interrupted here)" in first_stack
-        assert "Greenlet 2 of" in report  # the others: the hub, the main greenlet, the idle connection
+        assert "Greenlet 2 of" in report  # the others: the hub, the main green thread, the idle connection
     else:
         assert first_stack.startswith("Main thread (interrupted here):")
     # The stuck frame is the innermost one of the running stack: the /hang loop in basic.py.

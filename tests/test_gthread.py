@@ -1,5 +1,7 @@
-"""What the gthread worker adds: N threads serving N requests that block in C at once, connections
-that wait for a request holding no thread, and `--threads` choosing the worker as in gunicorn."""
+"""What the thread-pool workers add (gthread, and tornado serving a WSGI app: the same pool with
+tornado's IOLoop holding the connections): N threads serving N requests that block in C at once,
+connections that wait for a request holding no thread; and `--threads` choosing the worker as in
+gunicorn."""
 
 import json
 import socket
@@ -36,6 +38,9 @@ def app(environ, start_response):
 '''
 
 
+POOLED = pytest.mark.parametrize("pooled", ["gthread", "tornado"])
+
+
 def fetch_all(port, paths):
     """One connection per path, all sent before any response is read; the response bodies."""
     socks = []
@@ -50,15 +55,17 @@ def fetch_all(port, paths):
             sock.close()
 
 
-def test_threads_serve_requests_that_block_in_c_at_the_same_time(corn_server, tmp_path):
+@POOLED
+def test_threads_serve_requests_that_block_in_c_at_the_same_time(corn_server, tmp_path, pooled):
     (tmp_path / "overlap_app.py").write_text(OVERLAP_APP)
-    server = corn_server("overlap_app:app", "-w", "1", "--threads", "4", "--pythonpath", str(tmp_path))
+    server = corn_server("overlap_app:app", "-k", pooled, "-w", "1", "--threads", "4", "--pythonpath", str(tmp_path))
     bodies = fetch_all(server.port, ["/csleep"] * 4)
     assert max(int(body) for body in bodies) == 4
 
 
-def test_django_app_serves_eight_requests_at_once_per_worker(corn_server):
-    server = corn_server("django_app", "-w", "2", "--threads", "8")
+@POOLED
+def test_django_app_serves_eight_requests_at_once_per_worker(corn_server, pooled):
+    server = corn_server("django_app", "-k", pooled, "-w", "2", "--threads", "8")
     # 16 blocked requests fill both workers' threads; each worker sees its 8 at once
     bodies = fetch_all(server.port, ["/blocking"] * 16)
     assert max(json.loads(body)["most_at_once"] for body in bodies) == 8
@@ -84,11 +91,13 @@ def test_threads_with_gevent_named_are_ignored_with_one_warning(corn_server):
     assert http_request(server.port).status == 200
 
 
+@POOLED
 @pytest.mark.parametrize("silence", [b"", b"GET / HTTP/1.1\r\nHost: x\r\n"], ids=["nothing", "half-a-head"])
-def test_connections_waiting_for_a_request_hold_no_thread(corn_server, silence):
+def test_connections_waiting_for_a_request_hold_no_thread(corn_server, silence, pooled):
     # One thread, and a read deadline far beyond the client's: were a waiting connection to hold
     # the thread, the last request would not be answered before the client gives up.
-    server = corn_server("basic:app", "-w", "1", "--threads", "1", "--timeout", "600", "--keep-alive", "600")
+    server = corn_server("basic:app", "-k", pooled, "-w", "1", "--threads", "1", "--timeout", "600",
+                         "--keep-alive", "600")
     waiting = []
     try:
         for _ in range(5):
@@ -109,8 +118,9 @@ def test_connections_waiting_for_a_request_hold_no_thread(corn_server, silence):
             sock.close()
 
 
-def test_requests_queued_behind_a_body_being_read_are_all_served(corn_server):
-    server = corn_server("basic:app", "-w", "1", "--threads", "1")
+@POOLED
+def test_requests_queued_behind_a_body_being_read_are_all_served(corn_server, pooled):
+    server = corn_server("basic:app", "-k", pooled, "-w", "1", "--threads", "1")
     with server.connect() as slow, server.connect() as fast:
         slow_client = RawClient(slow)
         slow_client.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc")
@@ -121,8 +131,9 @@ def test_requests_queued_behind_a_body_being_read_are_all_served(corn_server):
         assert [fast_client.read_response().status for _ in range(3)] == [200] * 3
 
 
-def test_each_thread_serves_many_connections_over_time(corn_server):
-    server = corn_server("basic:app", "-w", "1", "--threads", "2")
+@POOLED
+def test_each_thread_serves_many_connections_over_time(corn_server, pooled):
+    server = corn_server("basic:app", "-k", pooled, "-w", "1", "--threads", "2")
     results = []
 
     def client():

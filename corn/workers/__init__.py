@@ -1,4 +1,5 @@
-"""Worker classes by name: `-k gevent` (the default), `-k gthread` and `-k sync`, or a dotted path.
+"""Worker classes by name: `-k gevent` (the default), `-k gthread`, `-k sync`, `-k eventlet` and
+`-k tornado`, or a dotted path.
 
 Plane: control.
 """
@@ -9,8 +10,9 @@ WORKER_CLASSES = {
     "gevent": "corn.workers.ggevent.GeventWorker",
     "gthread": "corn.workers.gthread.ThreadWorker",
     "sync": "corn.workers.sync.SyncWorker",
+    "eventlet": "corn.workers.geventlet.EventletWorker",
+    "tornado": "corn.workers.gtornado.TornadoWorker",
 }
-THREADED = ("gthread",)  # the classes that `threads` applies to
 
 
 def effective_worker_class(spec, threads, explicit):

@@ -60,7 +60,7 @@ class ThreadWorker(Worker):
 
         self.tls = tls.for_worker(self.cfg, self.log)
         self.threads = max(1, self.cfg.threads)
-        self.epoll = select.epoll()
+        self.epoll = None  # made by run(), in the process that serves
         self.listeners = {}  # fd -> (listening socket, its handler)
         self.parked = {}  # fd -> (handler, Connection, its Context) waiting to be readable
         self.deadlines = []  # heap of (wait_until, sequence, fd, Connection)
@@ -114,17 +114,13 @@ class ThreadWorker(Worker):
     # --- the main thread -----------------------------------------------------------------
 
     def run(self):
+        self.epoll = select.epoll()
         for listener, handler in zip(self.sockets, self.handlers):
             listener.sock.setblocking(False)
             self.listeners[listener.sock.fileno()] = (listener.sock, handler)
         self.epoll.register(self.wake_r, select.EPOLLIN)
         self.start_accepting()
-        self.busy_since = [0.0] * self.threads
-        for number in range(self.threads):
-            name = f"corn-worker-{number + 1}"
-            thread = threading.Thread(target=self.serve_tasks, args=(number,), name=name, daemon=True)
-            thread.start()
-            self.pool.append(thread)
+        self.start_pool()
 
         while self.alive:
             self.heartbeat()
@@ -151,13 +147,21 @@ class ThreadWorker(Worker):
             elif fd in self.listeners:
                 self.accept(*self.listeners[fd])
             else:
-                entry = self.parked.pop(fd, None)
-                if entry is not None:
-                    self.tasks.put((*entry, False))
+                self.readable(fd)
+        self.after_events()
+
+    def after_events(self):
+        """Bookkeeping after each round of readiness: expired deadlines, a stop, the accept cap."""
         self.expire(time.monotonic())
         if not self.alive and self.listeners:
             self.close_listeners()
         self.update_accepting()
+
+    def readable(self, fd):
+        """A parked connection became readable: to the pool with it."""
+        entry = self.parked.pop(fd, None)
+        if entry is not None:
+            self.tasks.put((*entry, False))
 
     def drain_wakeups(self):
         try:
@@ -181,13 +185,19 @@ class ThreadWorker(Worker):
             self.start_accepting()
         elif not want and self.accepting:
             for fd in self.listeners:
-                self.epoll.unregister(fd)
+                self.unwatch_listener(fd)
             self.accepting = False
 
     def start_accepting(self):
         for fd in self.listeners:
-            self.epoll.register(fd, select.EPOLLIN)
+            self.watch_listener(fd)
         self.accepting = True
+
+    def watch_listener(self, fd):
+        self.epoll.register(fd, select.EPOLLIN)
+
+    def unwatch_listener(self, fd):
+        self.epoll.unregister(fd)
 
     def accept(self, listener, handler, limit=MAX_ACCEPT):
         for _ in range(limit):
@@ -226,7 +236,7 @@ class ThreadWorker(Worker):
         for fd, (listener, handler) in list(self.listeners.items()):
             self.accept(listener, handler, limit=1024)
             if self.accepting:
-                self.epoll.unregister(fd)
+                self.unwatch_listener(fd)
             try:
                 listener.close()
             except OSError:
@@ -244,10 +254,20 @@ class ThreadWorker(Worker):
         if deadline > 0:
             with self.deadlines_lock:
                 heapq.heappush(self.deadlines, (deadline, next(self.sequence), fd, conn))
+        self.watch_parked(fd)
+
+    def watch_parked(self, fd):
+        """Until it is readable once (any thread may call this: epoll is thread-safe)."""
         try:
             self.epoll.modify(fd, WATCH)
         except FileNotFoundError:
             self.epoll.register(fd, WATCH)
+
+    def unwatch_parked(self, fd):
+        try:
+            self.epoll.modify(fd, 0)
+        except OSError:
+            pass
 
     def expire(self, now):
         """Resume, as expired, every parked connection whose deadline has passed."""
@@ -260,10 +280,7 @@ class ThreadWorker(Worker):
             if entry is None or entry[1] is not conn or conn.wait_until != deadline:
                 continue  # resumed since, and parked again with another deadline, or closed
             del self.parked[fd]
-            try:
-                self.epoll.modify(fd, 0)
-            except OSError:
-                pass
+            self.unwatch_parked(fd)
             self.tasks.put((*entry, True))
 
     def connection_closed(self):
@@ -273,6 +290,18 @@ class ThreadWorker(Worker):
             self.wake()
 
     # --- the pool threads ----------------------------------------------------------------
+
+    def start_pool(self):
+        self.busy_since = [0.0] * self.threads
+        for number in range(self.threads):
+            name = f"corn-worker-{number + 1}"
+            thread = threading.Thread(target=self.serve_tasks, args=(number,), name=name, daemon=True)
+            thread.start()
+            self.pool.append(thread)
+
+    def stop_pool(self):
+        for _ in self.pool:
+            self.tasks.put(None)
 
     def serve_tasks(self, number):
         tasks = self.tasks
@@ -312,11 +341,13 @@ class ThreadWorker(Worker):
         if self.listeners:
             self.close_listeners()
         deadline = time.monotonic() + self.cfg.graceful_timeout
-        while self.open_connections() > 0:
-            now = time.monotonic()
-            if now >= deadline or (self.quick_since is not None and now >= self.quick_since + QUICK_DRAIN):
-                break
+        while not self.drain_over(deadline):
             self.heartbeat()
-            self.poll_once(min(HEARTBEAT_TICK, deadline - now))
-        for _ in self.pool:
-            self.tasks.put(None)
+            self.poll_once(min(HEARTBEAT_TICK, max(0.0, deadline - time.monotonic())))
+        self.stop_pool()
+
+    def drain_over(self, deadline):
+        """Is the drain over: every connection done, or out of time?"""
+        now = time.monotonic()
+        return (self.open_connections() == 0 or now >= deadline
+                or (self.quick_since is not None and now >= self.quick_since + QUICK_DRAIN))
