@@ -5,6 +5,10 @@ Cython directives live here and nowhere else. Cython warnings fail the build. Op
 
     CORN_CYTHON_ANNOTATE=1   write the annotated HTML next to each .pyx (find Python interaction)
     CORN_DEBUG=1             compile with -DCORN_DEBUG=1 and without optimisation
+    CORN_SANITIZE=address,undefined
+                             the instrumented build for fuzzing (docs/fuzzing.md): clang with
+                             -fsanitize=<list>,fuzzer-no-link, Cython's bounds and wraparound checks
+                             on; made in a clean copy of the tree, never over a release build
 """
 
 import os
@@ -25,6 +29,18 @@ debug = os.environ.get("CORN_DEBUG") == "1"
 Options.warning_errors = True
 macros = [("CORN_DEBUG", "1" if debug else "0")]
 cflags = ["-O0", "-g"] if debug else ["-O2"]
+
+# --- the instrumented build: sanitizers and libFuzzer coverage (docs/fuzzing.md) -----------------
+sanitize = os.environ.get("CORN_SANITIZE")
+if sanitize:
+    if any(os.path.exists(f"corn/{name}.c") for name in ("_parser", "_stream", "_handler", "_gevent_io")):
+        raise SystemExit("CORN_SANITIZE: generated corn/*.c exist; build in a clean copy of the tree")
+    flags = f" -fsanitize={sanitize},fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=all -g"
+    os.environ.setdefault("CC", "clang")
+    os.environ.setdefault("LDSHARED", "clang -shared")
+    os.environ["CFLAGS"] = os.environ.get("CFLAGS", "") + flags
+    os.environ["LDFLAGS"] = os.environ.get("LDFLAGS", "") + flags
+    DIRECTIVES.update(boundscheck=True, wraparound=True)
 
 
 def extension(name):
