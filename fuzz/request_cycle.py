@@ -154,6 +154,9 @@ def handler_for(head, settings):
         cfg = Config(environ={})
         cfg.set("loglevel", "critical")
         cfg.set("keepalive", 5)
+        # no deadlines: an in-memory connection never waits, and a paused fuzzer must not time out
+        cfg.set("timeout", 0)
+        cfg.set("header_timeout", 0)
         try:
             for key in CONFIG_KEYS:
                 cfg.set(key, settings[key])
