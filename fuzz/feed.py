@@ -149,15 +149,29 @@ def check_limits(parser, snap, offset, data):
     assert data[offset - 1 : offset] == b"\n", data[:offset][-4:]
 
 
+def check_bounded(parser, data):
+    """A head still incomplete is no longer than the limits allow: the parser never asks for more
+    bytes without end (with limit_request_line 0 the request line is unbounded: the handler
+    bounds it)."""
+    if not parser.limit_request_line:
+        return
+    proxy = {0: 0, 1: 107, 2: 16 + 65535, 3: 16 + 65535}[parser.proxy_protocol]
+    bound = proxy + 2 + parser.limit_request_line + 2 + parser.max_head
+    assert len(data) <= bound, (len(data), bound)
+
+
 def check_head(parser_factory, data, seed):
     """The properties every head must hold, whatever the settings; returns the whole-input outcome.
 
     - the same answer whole, split at the points of `seed`, and (short inputs) byte by byte;
+    - a head still incomplete is within the limits (the parser does not buffer without end);
     - an accepted head ends where the parser says, reads nothing past it (the head alone gives the
       same answer), keeps within the limits and has exactly one framing;
     - a parser reset and reused on the same bytes answers the same (the field cache).
     """
     whole = parse_head(parser_factory(), data, [len(data)])
+    if whole == ("more",):
+        check_bounded(parser_factory(), data)
     split = parse_head(parser_factory(), data, ends_of(data, seed))
     assert whole == split, (whole, split)
     if len(data) <= BYTEWISE_MAX:
