@@ -211,8 +211,8 @@ def responses(out, methods):
         te, cl = fields.get(b"transfer-encoding"), fields.get(b"content-length")
         assert not (te and cl), lines
         method = methods[len(found)] if len(found) < len(methods) else None
-        if method == "HEAD" or status in (204, 304):
-            body = b""
+        if method == "HEAD" or status in (204, 304) or method is None and pos == len(out) and status >= 400:
+            body = b""  # a refusal of a request the app never saw, maybe a HEAD
         elif te:
             assert te == [b"chunked"], te
             framed = feed.reference_chunked(out[pos:])
