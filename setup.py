@@ -7,6 +7,10 @@ not to need it (a local decorator, with the reason). Cython warnings fail the bu
     CORN_CYTHON_ANNOTATE=1   write the annotated HTML next to each .pyx (find Python interaction)
     CORN_DEBUG=1             compile without optimisation and with the debug counters of the request
                              cycle's pools (corn/_state.pxd; tests/test_debug_counters.py checks them)
+    CORN_SANITIZE=address,undefined
+                             the instrumented build for fuzzing (docs/fuzzing.md): clang with
+                             -fsanitize=<list>,fuzzer-no-link, Cython's bounds and wraparound checks
+                             on; made in a clean copy of the tree, never over a release build
 """
 
 import glob
@@ -32,6 +36,18 @@ debug = os.environ.get("CORN_DEBUG") == "1"
 Options.warning_errors = True
 macros = [("CORN_DEBUG", "1" if debug else "0")]
 cflags = ["-O0", "-g"] if debug else ["-O2"]
+
+# --- the instrumented build: sanitizers and libFuzzer coverage (docs/fuzzing.md) -----------------
+sanitize = os.environ.get("CORN_SANITIZE")
+if sanitize:
+    if any(os.path.exists(name.replace(".", "/") + ".c") for name in EXTENSIONS):
+        raise SystemExit("CORN_SANITIZE: generated corn/*.c exist; build in a clean copy of the tree")
+    flags = f" -fsanitize={sanitize},fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=all -g"
+    os.environ.setdefault("CC", "clang")
+    os.environ.setdefault("LDSHARED", "clang -shared")
+    os.environ["CFLAGS"] = os.environ.get("CFLAGS", "") + flags
+    os.environ["LDFLAGS"] = os.environ.get("LDFLAGS", "") + flags
+    DIRECTIVES.update(boundscheck=True, wraparound=True)
 
 
 def extension(name):

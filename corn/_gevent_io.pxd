@@ -19,6 +19,7 @@ cdef class GeventStream(Stream):
     cdef bint ready                    # the poller saw it readable while it was busy
     cdef bint waiting                  # parked in wait_readable
     cdef bint drained                  # the last recv(2) emptied the socket
+    cdef bint hung_up                  # the poller saw the peer's end (or an error): reads do not wait
     cdef double read_deadline          # monotonic time the current read wait times out (0: never)
     cdef object timer                  # the read timer, or None
     cdef double timer_at               # when it fires (0: not armed)

@@ -44,6 +44,8 @@ cdef extern from *:
     typedef union epoll_data { void* ptr; int fd; unsigned int u32; unsigned long long u64; } epoll_data_t;
     struct epoll_event { unsigned int events; epoll_data_t data; };
     #define EPOLLIN 0x001
+    #define EPOLLERR 0x008
+    #define EPOLLHUP 0x010
     #define EPOLLRDHUP 0x2000
     #define EPOLLET (1u << 31)
     #define EPOLL_CTL_ADD 1
@@ -63,7 +65,7 @@ cdef extern from *:
     int epoll_create1(int flags) nogil
     int epoll_ctl(int epfd, int op, int fd, epoll_event* event) nogil
     int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout) nogil
-    unsigned int EPOLLIN, EPOLLRDHUP, EPOLLET
+    unsigned int EPOLLIN, EPOLLRDHUP, EPOLLHUP, EPOLLERR, EPOLLET
     int EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLL_CLOEXEC
 
 cdef extern from "<unistd.h>" nogil:
@@ -150,7 +152,8 @@ cdef class GeventStream(Stream):
         cdef Py_ssize_t size = len(buf) - offset
         if self.drained:
             self.drained = False
-            return -1
+            if not self.hung_up:
+                return -1
         while True:
             n = c_recv(self.fd, PyByteArray_AS_STRING(buf) + offset, size, 0)
             if n >= 0:
@@ -338,6 +341,10 @@ cdef class ReadPoller:
             stream = self.streams.get(events[i].data.fd)
             if stream is None:
                 continue
+            if events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR):
+                # an edge comes once: the end (or an error) that came with the last bytes read
+                # gives no other, so a short read no longer means "nothing more to read"
+                stream.hung_up = True
             if stream.waiting:
                 stream.waiting = False
                 try:

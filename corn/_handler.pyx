@@ -478,7 +478,7 @@ cdef class ConnectionHandler:
             self.log.exception("Error handling request %s", parser.uri)
             conn.must_close = True
             if not resp.headers_sent:
-                error_head = internal_error_response(http_date())
+                error_head = internal_error_response(http_date(), not resp.head_request)
                 conn.stream.send(error_head)
                 resp.head_bytes = len(error_head)
                 resp.status = "500 Internal Server Error"
@@ -584,7 +584,7 @@ cdef class ConnectionHandler:
         self.log.warning("Invalid request from ip=%s: %s", conn.remote_addr or "unix", exc)
         conn.must_close = True
         if exc.respond:
-            answer = error_response(exc, http_date())
+            answer = error_response(exc, http_date(), conn.parser is None or conn.parser.method != "HEAD")
             conn.stream.send(answer)
         if self.state.counters != NULL:
             self.state.count_error(exc, len(answer) if answer is not None else 0)

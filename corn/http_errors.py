@@ -163,19 +163,19 @@ class RequestHeadTimeout(HTTPParseError):
         super().__init__(f"Request head not received within {seconds:g}s")
 
 
-def error_response(exc, date):
+def error_response(exc, date, content=True):
     """The complete response for a refused request: status, Server, Date (the value given), close,
-    and a small HTML page."""
-    return _error_page(exc.status_code, exc.reason, escape(str(exc)), date)
+    and a small HTML page (only its head when `content` is false: the answer to a HEAD request)."""
+    return _error_page(exc.status_code, exc.reason, escape(str(exc)), date, content)
 
 
-def internal_error_response(date):
+def internal_error_response(date, content=True):
     """The 500 sent when the application fails before its response has begun: nothing of the
-    failure is shown (it is in the error log)."""
-    return _error_page(500, "Internal Server Error", "", date)
+    failure is shown (it is in the error log). Without `content` for a HEAD request."""
+    return _error_page(500, "Internal Server Error", "", date, content)
 
 
-def _error_page(status_code, reason, message, date):
+def _error_page(status_code, reason, message, date, content):
     body = (
         f"<html>\n  <head>\n    <title>{reason}</title>\n  </head>\n"
         f"  <body>\n    <h1><p>{reason}</p></h1>\n    {message}\n  </body>\n</html>\n"
@@ -184,4 +184,4 @@ def _error_page(status_code, reason, message, date):
         f"HTTP/1.1 {status_code} {reason}\r\nServer: {SERVER}\r\nDate: {date}\r\nConnection: close\r\n"
         f"Content-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode("latin-1")
-    return head + body
+    return head + body if content else head  # RFC 9110 9.3.2: a response to HEAD has no content

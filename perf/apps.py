@@ -10,9 +10,14 @@ request costs the server's own work and the app's least: the framework-free floo
   gevent cannot make cooperative, as a database driver's call), then answers like `hello`
   (blocking-5ms). With 8 threads a worker's ceiling is 1600 rps.
 - `app`: the three behind one app, chosen by path, for a benchmark that starts its server once.
+- `leak`: the leak check's app (perf/leakcheck.py): `app`'s three routes, plus `/raise` (reads the
+  body, then raises: a 500), `/huge` (16 MiB in 64 KiB pieces, for clients that leave mid-response)
+  and `/objects` (the worker's live Python objects after a full collection, then how many the worker
+  froze at boot: `gc.get_objects()` leaves those out).
 """
 
 import ctypes
+import gc
 
 HELLO_BODY = b"Hello, World!"
 BIG_BODY = b"c" * 65536
@@ -57,6 +62,45 @@ NOT_FOUND_HEADERS = [("Content-Type", "text/plain"), ("Content-Length", "0")]
 def app(environ, start_response):
     """All three behind one app, by path (`/hello`, `/echo`, `/big`), for a server started once."""
     route = ROUTES.get(environ["PATH_INFO"])
+    if route is None:
+        start_response("404 Not Found", NOT_FOUND_HEADERS)
+        return [b""]
+    return route(environ, start_response)
+
+
+class LeakCheckError(Exception):
+    """What `/raise` raises."""
+
+
+def raising(environ, start_response):
+    environ["wsgi.input"].read()
+    raise LeakCheckError("the leak check's failing endpoint")
+
+
+def echo_any(environ, start_response):
+    """`echo` for a body of any framing (chunked too): read to the end."""
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def huge(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(256 * 65536))])
+    return (BIG_BODY for _ in range(256))
+
+
+def objects(environ, start_response):
+    gc.collect()
+    body = f"{len(gc.get_objects())} {gc.get_freeze_count()}".encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+LEAK_ROUTES = dict(ROUTES, **{"/echo": echo_any, "/raise": raising, "/huge": huge, "/objects": objects})
+
+
+def leak(environ, start_response):
+    route = LEAK_ROUTES.get(environ["PATH_INFO"])
     if route is None:
         start_response("404 Not Found", NOT_FOUND_HEADERS)
         return [b""]

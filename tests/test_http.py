@@ -327,6 +327,21 @@ def test_error_responses_carry_date_and_server(server, status, pieces):
         assert client.closed_by_peer()
 
 
+@pytest.mark.parametrize("request_bytes", [
+    b"HEAD /raise HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"HEAD / HTTP/1.1\r\nHost: x\r\nBad Header: value\r\n\r\n",
+], ids=["500", "400"])
+def test_error_response_to_head_has_no_content(server, request_bytes):
+    """RFC 9110 9.3.2: found by fuzz/request_cycle.py, a 500 (or a 400) to HEAD carried its page."""
+    with server.connect() as sock:
+        client = RawClient(sock)
+        client.send(request_bytes)
+        resp = client.read_response(head_request=True)
+        assert resp.status in (400, 500)
+        assert int(resp.header("content-length")) > 0
+        assert client.closed_by_peer()
+
+
 def test_timeout_response_carries_date_and_server(corn_server):
     server = corn_server("basic:app", "--header-timeout", "1")
     with server.connect() as sock:
