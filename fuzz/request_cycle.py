@@ -37,9 +37,9 @@ LENGTH, STREAM, WRITE, RAISE = range(4)
 READ_SIZES = (None, -1, 0, 1, 2, 3, 7, 64, 4096)
 STATUS = re.compile(rb"HTTP/1\.[01] (\d{3}) [^\r\n]*")
 CONFIG_KEYS = (
-    "limit_request_line", "limit_request_fields", "limit_request_field_size", "permit_unconventional_http_method",
-    "permit_unconventional_http_version", "casefold_http_method", "strip_header_spaces",
-    "permit_obsolete_folding", "header_map", "proxy_protocol", "forwarder_headers",
+    "limit_request_line", "limit_request_fields", "limit_request_field_size",
+    "permit_unconventional_http_method", "permit_unconventional_http_version", "casefold_http_method",
+    "strip_header_spaces", "permit_obsolete_folding", "header_map", "proxy_protocol", "forwarder_headers",
 )
 
 
@@ -168,9 +168,9 @@ def handler_for(head, settings):
         trusted, may_proxy = settings["peer_trusted"], settings["proxy_allowed"]
         log = Logger(cfg)
         handler = ConnectionHandler(
-            lambda environ, start_response: CURRENT[0].app(environ, start_response), request_options(cfg, log),
-            log, Listener, Engine(), WorkerState(), peer_trusted=lambda addr: trusted,
-            proxy_allowed=lambda addr: may_proxy, multithread=True,
+            lambda environ, start_response: CURRENT[0].app(environ, start_response),
+            request_options(cfg, log), log, Listener, Engine(), WorkerState(),
+            peer_trusted=lambda addr: trusted, proxy_allowed=lambda addr: may_proxy, multithread=True,
         )
         if len(_handlers) > 512:
             _handlers.clear()

@@ -80,12 +80,16 @@ def raising(environ, start_response):
 def echo_any(environ, start_response):
     """`echo` for a body of any framing (chunked too): read to the end."""
     body = environ["wsgi.input"].read()
-    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))])
+    start_response("200 OK", [
+        ("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body))),
+    ])
     return [body]
 
 
 def huge(environ, start_response):
-    start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(256 * 65536))])
+    start_response("200 OK", [
+        ("Content-Type", "application/octet-stream"), ("Content-Length", str(256 * 65536)),
+    ])
     return (BIG_BODY for _ in range(256))
 
 

@@ -10,8 +10,9 @@ vanish mid-body (a head promising 100000 bytes, 1000 sent, then a close or a res
 mid-response (16 MiB asked for, 1000 bytes read, then a reset). After each phase, with no load,
 the worker's RSS and its count of live Python objects (`len(gc.get_objects())` after a full
 collection, from the app's `/objects`; the worker freezes what exists at boot, `gc.freeze()`, so
-that count is what was made since, and the frozen count is shown beside it) are sampled. The verdict compares the samples after the
-first phase (the warm-up: caches, pools and buffers fill) with the last, and says flat or growing.
+that count is what was made since, and the frozen count is shown beside it) are sampled. The
+verdict compares the samples after the first phase (the warm-up: caches, pools and buffers
+fill) with the last, and says flat or growing.
 
 Servers and wrk are started and measured with perf/e2e.py's helpers: the server pinned to one CPU
 and wrk to the other, every wait a bounded poll, the server stopped on the way out by its process
@@ -23,7 +24,6 @@ import math
 import os
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,7 +43,8 @@ local requests = {}
 local n = 0
 function init(args)
     local ok = wrk.format("GET", "/hello")
-    local post = wrk.format("POST", "/echo", {["Content-Type"] = "application/octet-stream"}, string.rep("e", 1024))
+    local post = wrk.format("POST", "/echo", {["Content-Type"] = "application/octet-stream"},
+                            string.rep("e", 1024))
     local chunked = "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
         .. "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"
     local raise = wrk.format("GET", "/raise")
@@ -72,7 +73,8 @@ class LeakServer(e2e.Server):
 
 def vanish_mid_body(port, reset):
     with socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT) as sock:
-        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n" + b"v" * 1000)
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n"
+                     + b"v" * 1000)
         if reset:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
@@ -216,8 +218,9 @@ def main(argv=None):
           str(s["fds"]), str(s["wrk_errors"])] for s in samples],
     ))
     print()
-    print(f"{total} requests in {elapsed:.0f}s after the warm-up: {wrk_total} from wrk ({non_2xx_total} answered "
-          f"4xx/5xx, expected about {wrk_total * WRK_ERRORS_PER_12 // 12}; {errors_total} socket errors, "
+    print(f"{total} requests in {elapsed:.0f}s after the warm-up: {wrk_total} from wrk "
+          f"({non_2xx_total} answered 4xx/5xx, expected about {wrk_total * WRK_ERRORS_PER_12 // 12}; "
+          f"{errors_total} socket errors, "
           f"the closes after them), {vanished_total} clients that vanished mid-body or mid-response")
     text, flat = verdict(samples)
     print(text)

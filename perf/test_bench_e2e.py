@@ -42,7 +42,8 @@ def round_trip(benchmark, client, name, worker):
     assert body == scenario.expected
 
 
-WORKERS = {"gevent": "", "gthread": "-gthread", "tornado": "-tornado"}  # the server kind's suffix in perf/e2e.py
+# the server kind's suffix in perf/e2e.py
+WORKERS = {"gevent": "", "gthread": "-gthread", "tornado": "-tornado"}
 CORN_WORKERS = {**WORKERS, "eventlet": "-eventlet"}
 
 

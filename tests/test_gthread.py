@@ -58,7 +58,8 @@ def fetch_all(port, paths):
 @POOLED
 def test_threads_serve_requests_that_block_in_c_at_the_same_time(corn_server, tmp_path, pooled):
     (tmp_path / "overlap_app.py").write_text(OVERLAP_APP)
-    server = corn_server("overlap_app:app", "-k", pooled, "-w", "1", "--threads", "4", "--pythonpath", str(tmp_path))
+    server = corn_server("overlap_app:app", "-k", pooled, "-w", "1", "--threads", "4",
+                         "--pythonpath", str(tmp_path))
     bodies = fetch_all(server.port, ["/csleep"] * 4)
     assert max(int(body) for body in bodies) == 4
 

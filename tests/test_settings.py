@@ -240,7 +240,8 @@ def test_umask_reads_a_leading_zero_as_octal():
         ("user", "no-such-user-here", "no such user; expected a user name or a numeric uid"),
         ("bind", "::1", "IPv6 addresses need brackets"),
         ("forwarded_allow_ips", "10.0.0.1/8", "'10.0.0.1/8' is not an IP address or network"),
-        ("worker_class", "gthreads", "expected gevent, gthread, sync, eventlet, tornado or a dotted path to a Worker class"),
+        ("worker_class", "gthreads",
+         "expected gevent, gthread, sync, eventlet, tornado or a dotted path to a Worker class"),
     ],
 )
 def test_errors_are_one_line_saying_what_is_allowed(name, raw, expected):
