@@ -252,6 +252,20 @@ class Worker(abc.ABC):
         self.cfg.worker_int(self)
         sys.exit(0)
 
+    def handle_quit_draining(self, sig, frame):
+        """QUIT/INT for the workers that drain in their main loop (gthread, eventlet, tornado), which
+        name this their handle_quit. Before the worker has booted it exits at once: there is
+        nothing to drain. Once booted: the worker_int hook, then a stop whose drain lasts a second
+        or so (`quick_since`); once only, as a Ctrl-C brings the terminal's INT and then the
+        master's QUIT."""
+        if not self.booted:
+            Worker.handle_quit(self, sig, frame)
+        signal.signal(signal.SIGINT, already_quitting)
+        signal.signal(signal.SIGQUIT, already_quitting)
+        self.quick_since = time.monotonic()
+        self.alive = False
+        self.cfg.worker_int(self)
+
     def handle_abort(self, sig, frame):
         self.alive = False
         try:

@@ -20,14 +20,12 @@ Signal handlers only set flags; every signal also wakes the main green thread (t
 """
 
 import errno
-import os
-import signal
 import socket
 import time
 import warnings
 
-from corn.stopsignals import already_quitting
 from corn.workers.base import Worker
+from corn.workers.wakeup import WakeupPipe
 
 HEARTBEAT_TICK = 1.0
 QUICK_DRAIN = 1.0  # seconds the connections get after QUIT/INT (the master kills at 2 s)
@@ -48,8 +46,8 @@ class EventletWorker(Worker):
             import eventlet.hubs
 
         # the pipe is written from signal handlers, which may run in the hub itself: never green
-        self.write_wakeup = eventlet.patcher.original("os").write
-        self.read_wakeups = eventlet.patcher.original("os").read
+        unpatched_os = eventlet.patcher.original("os")
+        self.wakeup = WakeupPipe(unpatched_os.write, unpatched_os.read)
         eventlet.monkey_patch()
         eventlet.hubs.use_hub()
         from corn import tls
@@ -57,14 +55,11 @@ class EventletWorker(Worker):
         self.tls = tls.for_worker(self.cfg, self.log)  # after patching: green TLS sockets
         self.acceptors = []  # (green thread, listening socket, handle, pool)
         self.quick_since = None  # monotonic time of QUIT/INT: from then, QUICK_DRAIN seconds at most
-        self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         super().init_process()
 
     def init_signals(self):
         super().init_signals()
-        signal.signal(signal.SIGQUIT, self.handle_quit)
-        signal.signal(signal.SIGINT, self.handle_quit)
-        signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)  # a signal wakes the main green thread
+        self.wakeup.install()  # a signal wakes the main green thread
 
     def make_engine(self):
         from corn._stream import HubEngine
@@ -84,24 +79,11 @@ class EventletWorker(Worker):
 
         return stacks.format_greenlets(frame)
 
-    def handle_quit(self, sig, frame):
-        """QUIT/INT. Before the worker has booted it exits at once: there is nothing to drain.
-        Once booted: the worker_int hook, then a stop whose drain lasts QUICK_DRAIN seconds at
-        most; once only, as a Ctrl-C brings the terminal's INT and then the master's QUIT."""
-        if not self.booted:
-            super().handle_quit(sig, frame)
-        signal.signal(signal.SIGINT, already_quitting)
-        signal.signal(signal.SIGQUIT, already_quitting)
-        self.quick_since = time.monotonic()
-        self.alive = False
-        self.cfg.worker_int(self)
+    handle_quit = Worker.handle_quit_draining
 
     def stop_accepting(self):
         """Any green thread or signal handler may ask; the main green thread closes the listeners."""
-        try:
-            self.write_wakeup(self.wake_w, b".")
-        except BlockingIOError:
-            pass  # a wakeup is pending already
+        self.wakeup.wake()
 
     # --- the main green thread -----------------------------------------------------------
 
@@ -129,14 +111,10 @@ class EventletWorker(Worker):
         from eventlet.hubs import trampoline
 
         try:
-            trampoline(self.wake_r, read=True, timeout=seconds, timeout_exc=TimeoutError)
+            trampoline(self.wakeup.fd, read=True, timeout=seconds, timeout_exc=TimeoutError)
         except TimeoutError:
             return
-        try:
-            while self.read_wakeups(self.wake_r, 4096):
-                pass
-        except BlockingIOError:
-            pass
+        self.wakeup.drain()
 
     def accept_loop(self, listener, handle, pool):
         """Accept connections for as long as the worker takes them; at `worker_connections`

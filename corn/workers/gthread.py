@@ -4,9 +4,10 @@ For apps that block in C (database drivers, most ODBC and LDAP clients) where a 
 stop for every call. The main thread owns the listeners and every connection that waits for the
 first bytes of a request, in one epoll set; a pool thread takes a new connection at once, and a
 waiting one when it becomes readable, and runs the compiled request cycle
-(`ConnectionHandler.resume`) on it until it waits again, then hands it back (with a parking corn._stream.Engine, the cycle never waits for a
-request's first bytes). So a new connection that sends nothing, a kept-alive client between two
-requests, or a client trickling a request head holds no thread; a request that is being served
+(`ConnectionHandler.resume`) on it until it waits again, then hands it back (with a parking
+corn._stream.Engine, the cycle never waits for a request's first bytes). So a new connection
+that sends nothing, a kept-alive client between two requests, or a client trickling a request
+head holds no thread; a request that is being served
 does, reading its body and writing its response with poll(2) waits that release the GIL.
 Pipelined requests already received are served by the same thread at once.
 
@@ -30,16 +31,14 @@ import contextvars
 import errno
 import heapq
 import itertools
-import os
 import queue
 import select
-import signal
 import socket
 import threading
 import time
 
-from corn.stopsignals import already_quitting
 from corn.workers.base import Worker
+from corn.workers.wakeup import WakeupPipe
 
 HEARTBEAT_TICK = 1.0
 PARKED_TICK = 0.1  # seconds at most between deadline checks while connections are parked
@@ -75,7 +74,7 @@ class ThreadWorker(Worker):
         self.accept_paused_until = 0.0
         self.quick_since = None
         self.pool = []
-        self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.wakeup = WakeupPipe()
         super().init_process()
 
     def make_engine(self):
@@ -85,31 +84,13 @@ class ThreadWorker(Worker):
 
     def init_signals(self):
         super().init_signals()
-        signal.signal(signal.SIGQUIT, self.handle_quit)
-        signal.signal(signal.SIGINT, self.handle_quit)
-        signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)  # a signal ends the epoll wait
+        self.wakeup.install()  # a signal ends the epoll wait
 
-    def handle_quit(self, sig, frame):
-        """QUIT/INT. Before the worker has booted it exits at once: there is nothing to drain.
-        Once booted: the worker_int hook, then a stop whose drain lasts QUICK_DRAIN seconds at
-        most; once only, as a Ctrl-C brings the terminal's INT and then the master's QUIT."""
-        if not self.booted:
-            super().handle_quit(sig, frame)
-        signal.signal(signal.SIGINT, already_quitting)
-        signal.signal(signal.SIGQUIT, already_quitting)
-        self.quick_since = time.monotonic()
-        self.alive = False
-        self.cfg.worker_int(self)
+    handle_quit = Worker.handle_quit_draining
 
     def stop_accepting(self):
         """Any thread may ask; the main thread closes the listeners when it wakes up."""
-        self.wake()
-
-    def wake(self):
-        try:
-            os.write(self.wake_w, b".")
-        except BlockingIOError:
-            pass  # a wakeup is pending already
+        self.wakeup.wake()
 
     # --- the main thread -----------------------------------------------------------------
 
@@ -118,7 +99,7 @@ class ThreadWorker(Worker):
         for listener, handler in zip(self.sockets, self.handlers):
             listener.sock.setblocking(False)
             self.listeners[listener.sock.fileno()] = (listener.sock, handler)
-        self.epoll.register(self.wake_r, select.EPOLLIN)
+        self.epoll.register(self.wakeup.fd, select.EPOLLIN)
         self.start_accepting()
         self.start_pool()
 
@@ -142,8 +123,8 @@ class ThreadWorker(Worker):
         except InterruptedError:
             events = ()
         for fd, _ in events:
-            if fd == self.wake_r:
-                self.drain_wakeups()
+            if fd == self.wakeup.fd:
+                self.wakeup.drain()
             elif fd in self.listeners:
                 self.accept(*self.listeners[fd])
             else:
@@ -162,13 +143,6 @@ class ThreadWorker(Worker):
         entry = self.parked.pop(fd, None)
         if entry is not None:
             self.tasks.put((*entry, False))
-
-    def drain_wakeups(self):
-        try:
-            while os.read(self.wake_r, 4096):
-                pass
-        except BlockingIOError:
-            pass
 
     # --- accepting -----------------------------------------------------------------------
 
@@ -287,7 +261,7 @@ class ThreadWorker(Worker):
         with self.count_lock:
             self.closed_count += 1
         if not self.accepting or not self.alive:
-            self.wake()
+            self.wakeup.wake()
 
     # --- the pool threads ----------------------------------------------------------------
 

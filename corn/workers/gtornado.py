@@ -54,7 +54,7 @@ class TornadoWorker(ThreadWorker):
     def run(self):
         from tornado.ioloop import IOLoop, PeriodicCallback
 
-        self.ioloop.add_handler(self.wake_r, self.on_wake, IOLoop.READ)
+        self.ioloop.add_handler(self.wakeup.fd, self.on_wake, IOLoop.READ)
         if is_tornado_app(self.wsgi):
             self.serve_natively()
         else:
@@ -76,7 +76,7 @@ class TornadoWorker(ThreadWorker):
             self.begin_drain()
 
     def on_wake(self, fd, events):
-        self.drain_wakeups()
+        self.wakeup.drain()
         if self.server is None:
             self.after_events()
         if not self.alive:
