@@ -794,7 +794,7 @@ def soak_table(results):
 
 
 def competitor_notes(args):
-    """The report's lines on the framework apps, the competitors' commands and the rows skipped."""
+    """The report's lines on the framework apps and the competitors' commands."""
     notes = []
     frameworks_run = [n for n in args.scenario if ":" in SCENARIOS[n].app]
     if frameworks_run:
@@ -806,10 +806,15 @@ def competitor_notes(args):
                      "--host 127.0.0.1 --port PORT MODULE:CALLABLE` (a master and one worker), bjoern and "
                      "fastwsgi `python3 perf/run_server.py bjoern|fastwsgi MODULE:CALLABLE 127.0.0.1 PORT` "
                      "(one process, no master; fastwsgi with TCP_NODELAY on, as corn and gunicorn)")
-    skipped = [(n, k, why) for (n, k), why in SKIPPED.items() if n in args.scenario and k in args.servers]
-    if skipped:
-        notes += ["", "No row: " + "; ".join(f"{n} on {k} ({why})" for n, k, why in skipped) + "."]
     return notes
+
+
+def skipped_note(args):
+    """The report's line on the rows skipped, and why."""
+    skipped = [(n, k, why) for (n, k), why in SKIPPED.items() if n in args.scenario and k in args.servers]
+    if not skipped:
+        return []
+    return ["", "No row: " + "; ".join(f"{n} on {k} ({why})" for n, k, why in skipped) + "."]
 
 
 def report(args, info, summary, idle_results, soak_results):
@@ -835,7 +840,7 @@ def report(args, info, summary, idle_results, soak_results):
            f"({baseline_version()}), " if Server.baseline else "")
         + "nginx `worker_processes 1`, `access_log off` (perf/nginx.conf.template); APP is `hello`, "
         "`echo`, `big` or `blocking`",
-    ]
+    ] + competitor_notes(args)
     if summary:
         out += [
             f"- method: {args.runs} run(s); in each run every scenario against each server in turn "
@@ -854,7 +859,7 @@ def report(args, info, summary, idle_results, soak_results):
         if "nginx" in args.servers and "echo-4k" in args.scenario:
             out += ["", f'nginx runs no WSGI app, so its echo-4k row is "{NGINX_ECHO_ROW}": the same '
                         "response bytes as the echo's, without passing the body through an app."]
-    out += competitor_notes(args)
+    out += skipped_note(args)
     if idle_results:
         out += ["", "Idle keep-alive connections, each after one request (keep-alive 600 s):", "",
                 idle_table(idle_results)]
