@@ -2,10 +2,12 @@
 
 cimport cython
 
+from corn._connection cimport Connection
 from corn._stream cimport Engine, Stream
 
 
 cdef class ReadPoller
+cdef class GeventEngine
 
 
 @cython.final
@@ -23,9 +25,18 @@ cdef class GeventStream(Stream):
     cdef double read_deadline          # monotonic time the current read wait times out (0: never)
     cdef object timer                  # the read timer, or None
     cdef double timer_at               # when it fires (0: not armed)
+    # --- served by the engine's runners (a parking stream) --------------------------------------
+    cdef GeventEngine engine           # whose runners resume the connection
+    cdef Connection conn               # the connection, while it is open
+    cdef object handler                # its ConnectionHandler
+    cdef object context                # its contextvars.Context: each connection has its own
+    cdef object done                   # called once the connection has closed
+    cdef bint parked                   # waits for a request's first bytes, held by no greenlet
+    cdef bint expired                  # queued because its deadline passed, not for bytes
 
     cdef int close_timer(self) except -1
     cdef int arm_timer(self, double seconds) except -1
+    cdef int arm_deadline(self, double deadline) except -1
     cdef int timer_fired(self) except -1
 
 
@@ -35,9 +46,10 @@ cdef class ReadPoller:
     cdef dict streams                  # fd -> GeventStream, for every socket in the set
     cdef object watcher                # gevent's read watcher on epfd; its callback is dispatch()
     cdef void* events                  # room for POLL_BATCH epoll_event records
+    cdef GeventEngine engine           # resumes the parked connections that become readable
 
     @staticmethod
-    cdef ReadPoller open(hub)
+    cdef ReadPoller open(hub, GeventEngine engine)
     cdef int watch(self, GeventStream stream) except -1
     cdef int forget(self, GeventStream stream) except -1
 
@@ -46,3 +58,16 @@ cdef class ReadPoller:
 cdef class GeventEngine(Engine):
     cdef ReadPoller poller             # made at the first connection (None until then)
     cdef bint no_poller                # epoll is not available here: read watchers instead
+    cdef object hub
+    cdef list ready                    # parking streams to resume, in order, from ready_at on
+    cdef Py_ssize_t ready_at
+    cdef list idle                     # runner greenlets waiting for work (at most SPARE_RUNNERS)
+    cdef set runners                   # every runner greenlet alive
+    cdef bint run_scheduled            # run_ready() is due in the hub's next round of callbacks
+    cdef readonly Py_ssize_t parked_count  # connections parked now
+
+    cdef int enqueue(self, GeventStream stream, bint expired) except -1
+    cdef int run_ready(self) except -1
+    cdef int serve(self, GeventStream stream, runner) except -1
+    cdef int park(self, GeventStream stream) except -1
+    cdef int finished(self, GeventStream stream) except -1

@@ -22,12 +22,17 @@ from cpython.exc cimport PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.errno cimport EAGAIN, EINTR, ENOSYS, errno
 
+from corn._connection cimport PARKED, Connection
 from corn._stream cimport Engine, Stream
 from corn._syscalls cimport EEXIST, EWOULDBLOCK, MSG_NOSIGNAL, c_recv, c_send, monotonic_now, send_two
 
 import socket
+import sys
+from contextvars import Context
 
+from gevent import GreenletExit
 from gevent import getcurrent as gevent_getcurrent
+from gevent import get_hub
 from gevent._socket3 import socket as gevent_socket
 from gevent.socket import wait_write as gevent_wait_write
 from greenlet import greenlet as raw_greenlet
@@ -85,6 +90,7 @@ cdef enum:
     # call maps one, and the chunk is unmapped when the greenlet ends.
     FRAME_STACK_CHUNK = 16384
     KEPT_FRAME_STACK_CHUNKS = 256
+    SPARE_RUNNERS = 32        # runner greenlets kept waiting for work; more end when idle
 
 cdef double TIMER_SLACK = 0.002  # a read timer this close to its deadline times the read out
 
@@ -152,8 +158,9 @@ cdef class GeventStream(Stream):
         cdef Py_ssize_t size = len(buf) - offset
         if self.drained:
             self.drained = False
-            if not self.hung_up:
+            if not (self.hung_up or self.ready):
                 return -1
+        self.ready = False  # the read below takes whatever the edge announced
         while True:
             n = c_recv(self.fd, PyByteArray_AS_STRING(buf) + offset, size, 0)
             if n >= 0:
@@ -243,11 +250,29 @@ cdef class GeventStream(Stream):
         self.timer_at = monotonic_now() + seconds
         return 0
 
+    cdef int arm_deadline(self, double deadline) except -1:
+        """A parked connection's deadline (0: none), with the timer re-armed only when it would
+        fire after it."""
+        self.read_deadline = deadline
+        if deadline > 0.0 and (self.timer_at == 0.0 or self.timer_at > deadline):
+            self.arm_timer(max(deadline - monotonic_now(), 0.0))
+        return 0
+
     cdef int timer_fired(self) except -1:
         """In the hub: time out the read being waited for if its deadline has passed, else wait on
-        for what is left of it; a connection not waiting for a read lets the timer lapse."""
+        for what is left of it; a connection not waiting for a read lets the timer lapse. A parked
+        connection whose deadline has passed is resumed as expired (not before: its head deadline
+        must have passed for the request cycle to answer 408)."""
         cdef double now
         self.timer_at = 0.0
+        if self.parked and self.read_deadline > 0.0:
+            now = monotonic_now()
+            if now >= self.read_deadline:
+                self.engine.enqueue(self, True)
+                self.engine.run_ready()
+            else:
+                self.arm_timer(self.read_deadline - now)
+            return 0
         if not self.waiting or self.read_deadline == 0.0:
             return 0
         now = monotonic_now()
@@ -291,6 +316,7 @@ cdef class ReadPoller:
 
     def __cinit__(self):
         self.epfd = -1
+        self.engine = None
         self.events = PyMem_Malloc(POLL_BATCH * sizeof(epoll_event))
         if self.events == NULL:
             raise MemoryError()
@@ -301,12 +327,13 @@ cdef class ReadPoller:
             c_close(self.epfd)
 
     @staticmethod
-    cdef ReadPoller open(hub):
+    cdef ReadPoller open(hub, GeventEngine engine):
         """A poller on `hub`'s loop, or None when epoll_create1 fails (errno says why)."""
         cdef ReadPoller poller = ReadPoller.__new__(ReadPoller)
         poller.epfd = epoll_create1(EPOLL_CLOEXEC)
         if poller.epfd < 0:
             return None
+        poller.engine = engine
         poller.streams = {}
         poller.watcher = hub.loop.io(poller.epfd, 1)
         poller.watcher.start(poller.dispatch)
@@ -354,8 +381,15 @@ cdef class ReadPoller:
                     # gets the error as from any callback of its own
                     if failure is None:
                         failure = exc
+            elif stream.parked:
+                self.engine.enqueue(stream, False)
             else:
                 stream.ready = True
+        try:
+            self.engine.run_ready()
+        except BaseException as exc:
+            if failure is None:
+                failure = exc
         if failure is not None:
             raise failure
 
@@ -363,19 +397,183 @@ cdef class ReadPoller:
 # --- the engine --------------------------------------------------------------------------------
 
 cdef class GeventEngine(Engine):
-    """One per gevent worker: the Stream of each connection, and the poller they share."""
+    """One per gevent worker: the Stream of each connection, the poller they share, and (with
+    `parks`) the runners: greenlets that serve connections in turn.
+
+    A parking engine gives a connection a greenlet only while it has bytes to serve. start()
+    queues an accepted connection; a runner resumes it (the request cycle, until it waits for a
+    request's first bytes: its first request, or the next one on a kept-alive connection), then
+    it is parked: in the poller's set, with its deadline on its timer, held by no greenlet. The
+    poller queues it again when it becomes readable, its timer when its deadline passes (the
+    cycle then answers as on a timeout). Runners take queued connections in order; a runner that
+    waits inside a request (a body, the app's own I/O) leaves the queue to the next runner. Each
+    connection runs in a contextvars.Context of its own, as if it had a greenlet of its own.
+
+    Without `parks`, handle() serves each connection in the greenlet that calls it, until it closes."""
+
+    def __init__(self, bint parks=False):
+        self.parks = parks
+        self.ready = []
+        self.idle = []
+        self.runners = set()
 
     cdef Stream open(self, sock, double timeout):
         cdef GeventStream stream
         sock.settimeout(timeout if timeout > 0 else None)  # the write timeout of sendall
         if type(sock) is not gevent_socket:
             return Stream(sock, False)
-        stream = GeventStream(sock, False)
         if self.poller is None and not self.no_poller:
-            self.poller = ReadPoller.open(stream.hub)
+            self.poller = ReadPoller.open(sock.hub, self)
             # no epoll here: every connection waits on its socket's own watcher (a failure such as
             # EMFILE only makes this connection do so, and the next one tries again)
             self.no_poller = self.poller is None and errno == ENOSYS
+        stream = GeventStream(sock, self.parks and self.poller is not None)
         stream.poller = self.poller
+        stream.engine = self
         return stream
 
+    def start(self, handler, sock, addr, done):
+        """Queue an accepted gevent socket for the runners (a parking engine); `done()` is called
+        once its connection has closed. run_soon() then starts the runners on the queue."""
+        cdef Connection conn = handler.open(sock, addr)
+        cdef GeventStream stream
+        if type(conn.stream) is not GeventStream:
+            handler.close(conn)
+            raise TypeError(f"the gevent engine serves gevent sockets, not {type(sock).__name__}")
+        stream = <GeventStream>conn.stream
+        stream.conn = conn
+        stream.handler = handler
+        stream.context = Context()
+        stream.done = done
+        self.ready.append(stream)
+
+    def run_soon(self):
+        """Serve what is queued: at once in the hub, else in the hub's next round of callbacks."""
+        if self.hub is None:
+            self.hub = get_hub()
+        if gevent_getcurrent() is self.hub:
+            self.run_ready()
+        elif not self.run_scheduled:
+            self.run_scheduled = True
+            self.hub.loop.run_callback(self.run_ready_callback)
+
+    def run_ready_callback(self):
+        self.run_ready()
+
+    cdef int enqueue(self, GeventStream stream, bint expired) except -1:
+        if stream.parked:
+            stream.parked = False
+            self.parked_count -= 1
+        stream.expired = expired
+        self.ready.append(stream)
+        return 0
+
+    cdef int run_ready(self) except -1:
+        """In the hub: switch to runners until the queue is empty. A runner comes back here when
+        it has nothing left to take or when it waits inside a request; the next one goes on."""
+        cdef object runner
+        cdef object failure = None
+        self.run_scheduled = False
+        while self.ready_at < len(self.ready):
+            if self.idle:
+                runner = self.idle.pop()
+            else:
+                if self.hub is None:
+                    self.hub = get_hub()
+                runner = raw_greenlet(self.run_runner, self.hub)
+                self.runners.add(runner)
+            try:
+                runner.switch()
+            except BaseException as exc:
+                if failure is None:
+                    failure = exc
+        if failure is not None:
+            raise failure
+        return 0
+
+    def run_runner(self):
+        """The body of a runner greenlet: serve queued connections, then wait for more."""
+        cdef object me = gevent_getcurrent()
+        cdef GeventStream stream
+        try:
+            while True:
+                while self.ready_at < len(self.ready):
+                    stream = self.ready[self.ready_at]
+                    self.ready_at += 1
+                    if self.ready_at == len(self.ready):
+                        del self.ready[:]
+                        self.ready_at = 0
+                    self.serve(stream, me)
+                if len(self.idle) >= SPARE_RUNNERS:
+                    return
+                self.idle.append(me)
+                try:
+                    greenlet_switch(self.hub)
+                finally:
+                    if me in self.idle:  # woken by something other than run_ready
+                        self.idle.remove(me)
+        finally:
+            self.runners.discard(me)
+
+    cdef int serve(self, GeventStream stream, runner) except -1:
+        """Resume one connection in this runner, until it parks or closes."""
+        cdef object verdict
+        stream.greenlet = runner
+        try:
+            verdict = stream.context.run(stream.handler.resume, stream.conn, stream.expired)
+        except GreenletExit:
+            self.finished(stream)  # the worker's stop: the connection was closed on the way out
+            raise
+        except BaseException:
+            self.finished(stream)
+            self.hub.handle_error(runner, *sys.exc_info())
+            return 0
+        if verdict == PARKED:
+            self.park(stream)
+        else:
+            self.finished(stream)
+        return 0
+
+    cdef int park(self, GeventStream stream) except -1:
+        stream.parked = True
+        stream.greenlet = None
+        self.parked_count += 1
+        if not stream.polled:
+            self.poller.watch(stream)  # an edge-triggered add reports bytes that are already there
+            stream.polled = True
+        stream.arm_deadline(stream.conn.wait_until)
+        return 0
+
+    cdef int finished(self, GeventStream stream) except -1:
+        """The connection has closed: drop what it held (the stream and it refer to each other)."""
+        cdef object done = stream.done
+        stream.conn = None
+        stream.handler = None
+        stream.context = None
+        stream.done = None
+        if done is not None:
+            done()
+        return 0
+
+    def close_waiting(self):
+        """Close every connection that is queued or parked, and so in no request (a worker's
+        last step); the ones being served are the caller's to end."""
+        cdef GeventStream stream
+        cdef list waiting = [s for s in self.ready[self.ready_at:]]
+        del self.ready[:]
+        self.ready_at = 0
+        if self.poller is not None:
+            waiting += [s for s in self.poller.streams.values() if (<GeventStream>s).parked]
+        for stream in waiting:
+            if stream.parked:
+                stream.parked = False
+                self.parked_count -= 1
+            if stream.conn is not None:
+                try:
+                    stream.handler.close(stream.conn)
+                finally:
+                    self.finished(stream)
+
+    def busy_runners(self):
+        """The runners serving a connection now."""
+        return [runner for runner in self.runners if runner not in self.idle]

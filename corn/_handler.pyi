@@ -73,3 +73,5 @@ class ConnectionHandler:
     def resume(self, conn: Connection, expired: bool = False) -> int:
         """Serve until the connection closes (0) or, with a parking Engine, waits for a request's
         first bytes (PARKED, -2)."""
+    def close(self, conn: Connection) -> None:
+        """Close a connection that is not being served (a parked one, at a worker's stop)."""

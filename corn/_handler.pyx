@@ -234,6 +234,10 @@ cdef class ConnectionHandler:
                     debug_counts[D_CONNECTIONS_PARKED] += 1
         return verdict
 
+    def close(self, Connection conn not None):
+        """Close a connection that is not being served (one its worker holds parked, at a stop)."""
+        self._close(conn)
+
     cdef int _close(self, Connection conn) except -1:
         """The end of a connection, however it came: release the stream, close the socket."""
         cdef RequestParser parser = conn.parser

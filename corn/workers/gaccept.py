@@ -1,11 +1,13 @@
-"""Accepting connections for the gevent worker: one Acceptor per listener, a greenlet per connection.
+"""Accepting connections for the gevent worker: one Acceptor per listener.
 
 What gevent's StreamServer and Pool do, with less work per connection: the accept loop calls the
 listener's C-level `_accept()` with the listener's family, type and protocol looked up once (not
-converted to enums per connection), and each connection runs in a plain greenlet, without a
-`gevent.Greenlet`'s spawn bookkeeping and link callbacks. As with gevent's server, every
-connection gets a new greenlet, so nothing (context variables, greenlet-locals, a timeout an app
-left running) passes from one connection to the next.
+converted to enums per connection). A plain connection goes to the worker's parking
+GeventEngine (corn._gevent_io), whose runner greenlets serve it while it has bytes to serve and
+park it, with no greenlet, while it waits for a request; each connection has a contextvars
+Context of its own. A TLS connection gets a plain greenlet of its own for its life (its handshake
+and its reads go through the TLS socket's own cooperative methods), without a `gevent.Greenlet`'s
+spawn bookkeeping and link callbacks.
 
 At most `worker_connections` connections are served at once: at the limit the Acceptor stops
 watching the listener, and watches it again when a connection ends. accept(2) failing for want of
@@ -35,19 +37,24 @@ PER_CONNECTION_ERRORS = frozenset((errno.ECONNABORTED, errno.EPROTO, errno.EPERM
 
 
 class Acceptor:
-    """Accepts on one listening socket and runs `handle(sock, addr)` for each connection."""
+    """Accepts on one listening socket and serves each connection with `handler`: through
+    `engine` (GeventEngine(parks=True)), or, with `tls` (corn.tls.WorkerTLS), in a greenlet of its own."""
 
-    def __init__(self, listener, handle, size, max_accept, log):
+    def __init__(self, listener, handler, engine, tls, size, max_accept, log):
         self.listener = listener
         raw = getattr(listener, "_sock", listener)  # a gevent socket's C socket, or the socket itself
         self.accept = raw._accept  # -> (fd, address); the listener is non-blocking
         self.family, self.type, self.proto = int(listener.family), int(listener.type), listener.proto
-        self.handle = handle
+        self.handler = handler
+        self.engine = engine
+        self.handle = tls.serving(handler.handle) if tls is not None else None
+        self.served = 0  # connections open through the engine
+        self.closed_one = self.connection_closed  # bound once, handed to every connection
         self.size = size
         self.max_accept = max_accept
         self.log = log
         self.hub = gevent.get_hub()
-        self.active = set()  # the greenlets serving a connection now
+        self.active = set()  # the greenlets serving a TLS connection now
         self.watcher = None
         self.retry_timer = None
         self.retry_delay = ACCEPT_RETRY_MIN
@@ -73,16 +80,18 @@ class Acceptor:
             self.watcher = None
 
     def full(self):
-        return len(self.active) >= self.size
+        return self.busy() >= self.size
 
     def accept_ready(self):
-        """The listener is readable (run by the hub): take up to max_accept connections."""
+        """The listener is readable (run by the hub): take up to max_accept connections, then
+        serve them."""
         for _ in range(self.max_accept):
             if self.full():
                 self.stop_accepting()
-                return
+                break
             if not self.accept_one():
-                return
+                break
+        self.engine.run_soon()
 
     def accept_one(self):
         """Accept one connection and start serving it; False when there is none to take now."""
@@ -101,7 +110,15 @@ class Acceptor:
         except BaseException:
             os.close(fd)
             raise
-        self.spawn(sock, address)
+        if self.handle is not None:
+            self.spawn(sock, address)
+        else:
+            self.served += 1
+            try:
+                self.engine.start(self.handler, sock, address, self.closed_one)
+            except BaseException:
+                self.served -= 1
+                raise
         return True
 
     def pause_accepting(self, exc):
@@ -127,7 +144,8 @@ class Acceptor:
         waiting for more; at most `limit`."""
         for _ in range(limit):
             if self.full() or not self.accept_one():
-                return
+                break
+        self.engine.run_soon()
 
     def close(self):
         """Stop accepting for good and close this process's descriptor of the listener (once
@@ -143,7 +161,14 @@ class Acceptor:
         except OSError:
             pass
 
-    # --- the connection greenlets --------------------------------------------------------
+    # --- the connections --------------------------------------------------------------------
+
+    def connection_closed(self):
+        """A connection served through the engine has closed."""
+        was_full = self.full()
+        self.served -= 1
+        if was_full and self.started:
+            self.start_accepting()
 
     def spawn(self, sock, address):
         glet = greenlet(self.serve, parent=self.hub)
@@ -169,15 +194,26 @@ class Acceptor:
             self.start_accepting()
 
     def busy(self):
-        """How many connections are being served."""
-        return len(self.active)
+        """How many connections are open."""
+        return len(self.active) + self.served
 
-    def kill(self, timeout):
-        """End the connections still being served (GreenletExit in each) and wait up to
-        `timeout` seconds for them to finish."""
-        for glet in list(self.active):
-            if glet:  # started and not dead: one not started yet serves its connection first
-                gevent.kill(glet)
-        deadline = time.monotonic() + timeout
-        while self.active and time.monotonic() < deadline:
-            gevent.sleep(KILL_POLL)
+    def greenlets(self):
+        """The greenlets serving this acceptor's TLS connections."""
+        return list(self.active)
+
+
+def end_connections(acceptors, engine, timeout):
+    """The end of a worker's drain: close the connections that wait for a request, end the ones
+    still being served (GreenletExit in each greenlet serving one), and wait up to `timeout`
+    seconds for those to finish."""
+    engine.close_waiting()
+    greenlets = engine.busy_runners()
+    for acceptor in acceptors:
+        greenlets += acceptor.greenlets()
+    for glet in greenlets:
+        if glet:  # started and not dead: one not started yet serves its connection first
+            gevent.kill(glet)
+    deadline = time.monotonic() + timeout
+    while any(acceptor.busy() for acceptor in acceptors) and time.monotonic() < deadline:
+        gevent.sleep(KILL_POLL)
+        engine.close_waiting()  # a connection a killed runner had not taken yet

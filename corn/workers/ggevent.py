@@ -1,8 +1,12 @@
-"""The gevent worker: many connections per process, one greenlet each.
+"""The gevent worker: many connections per process, a greenlet for each one being served.
 
 Per listener an Acceptor (corn.workers.gaccept) that accepts connections, at most
-`worker_connections` at once, and runs the compiled `ConnectionHandler.handle` for each in a
-greenlet. The main greenlet keeps the heartbeat at a bounded rate and watches the parent.
+`worker_connections` at once, and hands each to the worker's parking GeventEngine
+(corn._gevent_io): a few runner greenlets run the compiled request cycle on the connections that
+have bytes to serve, and a connection that waits for a request (a kept-alive client between two
+requests, a new one that has sent nothing yet) waits on the event loop with no greenlet. A TLS
+connection has a greenlet of its own. The main greenlet keeps the heartbeat at a bounded rate and
+watches the parent.
 
 Stopping loses no request that reached this worker:
 - TERM (or max_requests): the acceptors first take every connection already queued on the listener
@@ -116,7 +120,7 @@ class GeventWorker(Worker):
     def make_engine(self):
         from corn._gevent_io import GeventEngine
 
-        return GeventEngine()
+        return GeventEngine(parks=True)
 
     def handle_quit(self, sig, frame):
         """QUIT or INT. Before the worker has booted (its app may take seconds to import) it
@@ -149,8 +153,8 @@ class GeventWorker(Worker):
         # with several workers, one connection per wakeup shares new connections fairly between them
         max_accept = 1 if self.cfg.workers > 1 else MAX_ACCEPT
         for listener, handler in zip(self.sockets, self.handlers):
-            handle = handler.handle if self.tls is None else self.tls.serving(handler.handle)
-            acceptor = Acceptor(listener.sock, handle, self.cfg.worker_connections, max_accept, self.log)
+            acceptor = Acceptor(listener.sock, handler, self.engine, self.tls, self.cfg.worker_connections,
+                                max_accept, self.log)
             acceptor.start()
             self.acceptors.append(acceptor)
 
@@ -180,5 +184,6 @@ class GeventWorker(Worker):
                 break
             self.notify()
             gevent.sleep(DRAIN_POLL)
-        for acceptor in self.acceptors:
-            acceptor.kill(timeout=1)
+        from corn.workers.gaccept import end_connections
+
+        end_connections(self.acceptors, self.engine, timeout=1)
