@@ -160,7 +160,8 @@ def raise_nofile(needed):
             return
         except (ValueError, OSError):
             raise SystemExit(f"the open-files limit is {hard}, {needed} needed: raise it "
-                             f"(`ulimit -Hn {needed}` as root) or ask for fewer idle connections") from None
+                             f"(`ulimit -Hn {needed}` as root with CAP_SYS_RESOURCE) "
+                             "or ask for fewer idle connections") from None
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
@@ -494,7 +495,10 @@ def medians(results):
 def idle_source(index):
     """The client address of the `index`-th idle connection: IDLE_PER_SOURCE connections from each
     of 127.0.0.2, 127.0.0.3, ..., so the ephemeral ports of one address (about 28,000) never run out."""
-    return f"127.0.0.{2 + index // IDLE_PER_SOURCE}"
+    return f"127.0.0.{2 + index // idle_source.per_address}"
+
+
+idle_source.per_address = IDLE_PER_SOURCE  # --idle-per-source
 
 
 def idle_connect(port, index):
@@ -575,10 +579,10 @@ def idle_open(port, count, request, expected, kind):
 def idle(args, workdir, say):
     """Per server: worker RSS and open fds before and after `args.idle` idle keep-alive connections,
     then one more request on each of them: how many were answered (all, or the run fails)."""
-    count = args.idle
-    raise_nofile(count + 1024)
-    if count > IDLE_PER_SOURCE * 250:
-        raise SystemExit(f"--idle {count}: at most {IDLE_PER_SOURCE * 250} (127.0.0.2 to 127.0.0.251)")
+    count, idle_source.per_address = args.idle, args.idle_per_source
+    raise_nofile(count + 256)  # a descriptor per connection here and in the server's worker, and a few more
+    if count > args.idle_per_source * 250:
+        raise SystemExit(f"--idle {count}: at most {args.idle_per_source * 250} (127.0.0.2 to 127.0.0.251)")
     scenario = SCENARIOS["hello-ka"]
     request = request_bytes(scenario)
     results = []
@@ -835,7 +839,7 @@ def report(args, info, summary, idle_results, soak_results):
                         "response bytes as the echo's, without passing the body through an app."]
     if idle_results:
         out += ["", "Idle keep-alive connections, each after one request (keep-alive 600 s), from "
-                    f"{idle_results[0]['sources']} ({IDLE_PER_SOURCE:,} per address); after the RSS "
+                    f"{idle_results[0]['sources']} ({args.idle_per_source:,} per address); after the RSS "
                     "was read, one more request on every connection:", "", idle_table(idle_results)]
     if soak_results:
         out += ["", "Soak, keep-alive; the worker's RSS from after a 2 s warm-up to the end:", "",
@@ -874,6 +878,9 @@ def parse_args(argv):
                         help="a checkout of corn, built in place, that the corn-base server runs")
     parser.add_argument("--idle", type=int, nargs="?", const=10000, default=0, metavar="N",
                         help="also hold N idle keep-alive connections per server and report memory [10000]")
+    parser.add_argument("--idle-per-source", type=int, default=IDLE_PER_SOURCE, metavar="N",
+                        help="idle connections from each client address, 127.0.0.2 on "
+                             f"(each has about 28,000 ephemeral ports) [{IDLE_PER_SOURCE}]")
     parser.add_argument("--soak", type=int, default=0, metavar="N",
                         help="also send about N keep-alive requests per server and report memory growth")
     parser.add_argument("--soak-scenario", choices=[s for s in SCENARIOS if s != "hello-close"],
@@ -888,7 +895,8 @@ def parse_args(argv):
     if args.baseline and not os.path.isfile(os.path.join(args.baseline, "corn", "__init__.py")):
         parser.error(f"--baseline: {args.baseline} is not a checkout of corn")
     Server.baseline = os.path.abspath(args.baseline) if args.baseline else None
-    if args.duration < 1 or args.connections < 1 or args.runs < 0 or args.idle < 0 or args.soak < 0:
+    if args.duration < 1 or args.connections < 1 or args.runs < 0 or args.idle < 0 or args.soak < 0 \
+            or args.idle_per_source < 1:
         parser.error("--duration and --connections must be positive, --runs, --idle and --soak not negative")
     return args
 
