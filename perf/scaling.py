@@ -184,7 +184,8 @@ def versions():
     for tool, flag in (("nginx", "-v"), ("wrk", "-v")):
         if shutil.which(tool):
             text = subprocess.run([tool, flag], capture_output=True, text=True, timeout=60)
-            out[tool] = (text.stdout + text.stderr).strip().splitlines()[0]
+            line = (text.stdout + text.stderr).strip().splitlines()[0]
+            out[tool] = line.removeprefix("nginx version: nginx/").removeprefix("wrk ").split(" Copyright")[0]
     return out
 
 
@@ -286,20 +287,33 @@ def step(command, **kwargs):
 def deb_closure(packages):
     """`packages` and everything they depend on, recursively, as name=version of what is installed
     here: the set that works together (apt-cache also lists the alternatives, as libluajit2-5.1-2
-    beside libluajit-5.1-2, which must not both be installed)."""
+    beside libluajit-5.1-2, which must not both be installed). Debian's required packages (libc6,
+    dpkg, tar, ...) are left out: every Debian system has them."""
     out = subprocess.run(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
                           "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", *packages],
                          capture_output=True, text=True, check=True, timeout=600)
     names = sorted({line.strip() for line in out.stdout.splitlines()
                     if line and not line.startswith((" ", "<"))})
-    query = ["dpkg-query", "-W", "-f", "${Package}=${Version} ${db:Status-Abbrev}\n", *names]
+    query = ["dpkg-query", "-W", "-f", "${Package}=${Version}|${db:Status-Abbrev}|${Essential}|${Priority}\n",
+             *names]
     installed = subprocess.run(query, capture_output=True, text=True, timeout=600).stdout
-    chosen = [line.split()[0] for line in installed.splitlines() if line.split()[1:] == ["ii"]]
+    rows = [line.split("|") for line in installed.splitlines()]
+    chosen = [spec for spec, status, essential, priority in rows
+              if status.strip() == "ii" and essential != "yes" and priority != "required"]
     absent = [p for p in packages if not any(c.startswith(p + "=") for c in chosen)]
     if absent:
         raise SystemExit(f"install {' '.join(absent)} here first (apt-get install -y {' '.join(absent)}): "
                          "the bundle takes the versions installed on this machine")
     return chosen
+
+
+def download_debs(specs, directory):
+    """`apt-get download` each name=version into `directory`; the version apt offers when the
+    installed one is no longer in its sources (a point release replaced it)."""
+    for spec in specs:
+        print(f"+ apt-get download {spec}", file=sys.stderr, flush=True)
+        if subprocess.run(["apt-get", "download", spec], cwd=directory, timeout=600).returncode != 0:
+            step(["apt-get", "download", spec.split("=")[0]], cwd=directory)
 
 
 def bundle(directory):
@@ -310,7 +324,7 @@ def bundle(directory):
         os.makedirs(sub, exist_ok=True)
     step([sys.executable, "-m", "pip", "wheel", "--wheel-dir", wheels, e2e.REPO_ROOT])
     step([sys.executable, "-m", "pip", "download", "--only-binary", ":all:", "--dest", wheels, "pip"])
-    step(["apt-get", "download", *deb_closure(DEB_PACKAGES)], cwd=debs)
+    download_debs(deb_closure(DEB_PACKAGES), debs)
     for name in PERF_FILES:
         shutil.copy2(os.path.join(e2e.PERF_DIR, name), os.path.join(directory, "perf", name))
     shutil.copy2(os.path.join(e2e.REPO_ROOT, "tests", "processes.py"), os.path.join(directory, "tests"))
