@@ -917,6 +917,7 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    raise_nofile(max(args.connections + 1024, args.idle + 256))  # stops now, not after the throughput runs
 
     def say(line):
         print(line, file=sys.stderr, flush=True)
