@@ -54,18 +54,19 @@ def milliseconds(value):
 def grouped_bars(ax, scenarios, servers, rows, key, label):
     """One group of bars per scenario, one bar per server that has a row there, each bar labelled."""
     palette = colors(servers)
-    width = 0.8 / max(len(servers), 1)
+    width = min(0.8 / max(len(servers), 1), 0.25)  # a bar's width; a group spans len(servers) of them
     for i, kind in enumerate(servers):
         xs, values = [], []
         for j, scenario in enumerate(scenarios):
             row = rows.get((scenario, kind))
             if row is not None and row.get(key) is not None:
-                xs.append(j - 0.4 + width * (i + 0.5))
+                xs.append(j + width * (i + 0.5 - len(servers) / 2))
                 values.append(row[key])
         bars = ax.bar(xs, values, width * 0.92, label=kind, color=palette[kind])
         ax.bar_label(bars, labels=[label(v) for v in values], fontsize=7 if len(servers) > 4 else 8,
                      padding=2, rotation=90 if len(servers) > 4 else 0)
     ax.set_xticks(range(len(scenarios)), scenarios)
+    ax.set_xlim(-0.6, len(scenarios) - 0.4)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
 
@@ -98,7 +99,9 @@ def draw(data, path):
     grouped_bars(bottom, scenarios, servers, rows, "p99_ms", milliseconds)
     bottom.set_yscale("log")
     bottom.set_ylabel("p99 latency, ms (median, log scale)")
-    bottom.set_ylim(top=max(r["p99_ms"] for r in rows.values()) * 8)
+    p99s = [r["p99_ms"] for r in rows.values()]
+    bottom.set_ylim(min(p99s) / 4, max(p99s) * 8)  # every bar shows, the smallest too
+    bottom.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     bottom.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: milliseconds(v)))
     bottom.tick_params(axis="x", labelsize=10)
     fig.suptitle(title(data), fontsize=9)
