@@ -24,9 +24,20 @@ of idle keep-alive connections open against one worker and reports its memory pe
 Invariants: traffic goes to 127.0.0.1 only; every wait is a bounded poll; every server started is
 stopped on the way out (also on Ctrl-C, TERM and errors), by the id of the process group it was started in.
 The WSGI apps are in `perf/apps.py`; nginx's config is `perf/nginx.conf.template`.
+
+Framework scenarios (flask-json, django-json, flask-form; not run unless named with --scenario) serve
+the Flask and Django apps of `perf/frameworks/`; nginx has no row in them. Competitors, one process
+or worker each, pinned like the others: `granian` (Rust; `--interface wsgi --workers 1 --blocking-threads 8
+--http 1`), `bjoern` (C, libev) and `fastwsgi` (C, libuv), the last two through `perf/run_server.py`.
+A server whose package is missing (`pip install '.[perf]'`), or that cannot start or serve a scenario
+as expected, is skipped with the reason in the report.
 """
 
 import argparse
+import contextlib
+import functools
+import importlib.metadata
+import importlib.util
 import json
 import math
 import os
@@ -52,6 +63,7 @@ sys.path.insert(0, PERF_DIR)
 sys.path.insert(1, os.path.join(REPO_ROOT, "tests"))
 
 import apps  # noqa: E402  (the bodies the servers must answer, from the module they serve)
+import frameworks  # noqa: E402  (what the framework apps answer; imports no framework)
 from processes import child_pids, open_fds, rss_kib, stat_fields, wait_for  # noqa: E402  (shared with the test suite)
 
 SERVER_CPU = 0
@@ -65,9 +77,12 @@ CLIENT_BOUND_PERCENT = 95  # wrk's CPU use from which a row's rps says more abou
 IDLE_BATCH = 200  # idle connections opened before their responses are read
 IDLE_PER_SOURCE = 20000  # idle connections per client source address (127.0.0.2, 127.0.0.3, ...)
 SERVERS = ("corn", "gunicorn", "nginx", "corn-gthread", "gunicorn-gthread", "corn-base", "corn-metrics",
-           "corn-eventlet", "corn-tornado", "gunicorn-tornado")
+           "corn-eventlet", "corn-tornado", "gunicorn-tornado", "granian", "bjoern", "fastwsgi")
 DEFAULT_SERVERS = SERVERS[:5]
 THREADS = 8  # --threads of the gthread servers
+COMPETITORS = {"granian": "granian", "bjoern": "bjoern", "fastwsgi": "fastwsgi"}  # server: its package
+SINGLE_PROCESS = ("bjoern", "fastwsgi")  # no master: the process started is the worker
+RUN_SERVER = os.path.join(PERF_DIR, "run_server.py")  # how bjoern and fastwsgi are started
 APT_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux"}
 
 
@@ -75,12 +90,22 @@ APT_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "taskset": "util-linux"}
 class Scenario:
     name: str
     path: str  # the same URL path on every server
-    app: str  # the callable in perf/apps.py that corn and gunicorn serve
+    app: str  # what every server serves: a callable's name in perf/apps.py, or MODULE:CALLABLE
     method: str
     body: bytes  # the request body
     expected: bytes  # the response body every server must answer
-    content_type: str
+    content_type: str  # of the request body, and of the response unless `response_type` says otherwise
     wrk_headers: tuple = ()
+    response_type: str = ""
+    needs: str = ""  # the framework package the app imports
+
+    @property
+    def expected_type(self):
+        return self.response_type or self.content_type
+
+
+FLASK_APP = "perf.frameworks.flask_app:app"
+DJANGO_APP = "perf.frameworks.django_project.wsgi:application"
 
 
 SCENARIOS = {
@@ -93,10 +118,38 @@ SCENARIOS = {
                  "application/octet-stream"),
         Scenario("big-64k", "/big", "big", "GET", b"", apps.BIG_BODY, "application/octet-stream"),
         Scenario("blocking-5ms", "/hello", "blocking", "GET", b"", apps.HELLO_BODY, "text/plain"),
+        Scenario("flask-json", "/json", FLASK_APP, "GET", b"", frameworks.FLASK_JSON_BODY, "application/json",
+                 needs="flask"),
+        Scenario("django-json", "/json", DJANGO_APP, "GET", b"", frameworks.DJANGO_JSON_BODY,
+                 "application/json", needs="django"),
+        Scenario("flask-form", "/form", FLASK_APP, "POST", frameworks.FORM_BODY, frameworks.FLASK_FORM_BODY,
+                 "application/x-www-form-urlencoded", response_type="application/json", needs="flask"),
     )
 }
+DEFAULT_SCENARIOS = ("hello-ka", "hello-close", "echo-4k", "big-64k", "blocking-5ms")
 NGINX_ECHO_ROW = "reads the body, returns a fixed 4 KiB"
 NGINX_SCENARIOS = ("hello-ka", "hello-close", "echo-4k", "big-64k")
+SKIPPED = {}  # {(scenario, server): why it has no row}, for the report
+
+
+def app_target(app):
+    """MODULE:CALLABLE of a Scenario's `app`."""
+    return app if ":" in app else f"perf.apps:{app}"
+
+
+@functools.lru_cache(maxsize=None)
+def installed(package):
+    return importlib.util.find_spec(package) is not None
+
+
+def unavailable(kind, scenario):
+    """Why `kind` cannot serve `scenario` here, or None."""
+    if kind == "nginx" and scenario.name not in NGINX_SCENARIOS:
+        return "nginx runs no app"
+    for package in filter(None, (COMPETITORS.get(kind), scenario.needs)):
+        if not installed(package):
+            return f"{package} is not installed (pip install '.[perf]')"
+    return None
 
 
 def request_bytes(scenario):
@@ -108,16 +161,32 @@ def request_bytes(scenario):
 
 
 def wrk_lua(scenario):
-    """A wrk script that posts the scenario's body (wrk adds Content-Length); the body is one
-    byte repeated, so the script stays one short line whatever its size."""
-    char = chr(scenario.body[0])
-    if scenario.body != scenario.body[:1] * len(scenario.body) or not char.isalnum():
-        raise ValueError(f"{scenario.name}: the posted body must repeat one letter or digit")
+    """A wrk script that posts the scenario's body (wrk adds Content-Length): one byte repeated stays
+    one short line whatever its size; any other body is written out whole, as a Lua long string."""
     return (
         f'wrk.method = "{scenario.method}"\n'
-        f'wrk.body = string.rep("{char}", {len(scenario.body)})\n'
+        f'wrk.body = {lua_body(scenario)}\n'
         f'wrk.headers["Content-Type"] = "{scenario.content_type}"\n'
     )
+
+
+def lua_body(scenario):
+    body, char = scenario.body, chr(scenario.body[0])
+    if body == body[:1] * len(body) and char.isalnum():
+        return f'string.rep("{char}", {len(body)})'
+    text = body.decode("latin-1")
+    if not (text.isascii() and text.isprintable()) or "]==]" in text:
+        raise ValueError(f"{scenario.name}: the posted body must be printable ASCII without ']==]'")
+    return f"[==[{text}]==]"  # a long string: no escapes; a first character that is a newline would be lost
+
+
+def wrk_script(scenario, lua_path):
+    """The path of `scenario`'s wrk script, written next to `lua_path` on first use."""
+    path = os.path.join(os.path.dirname(lua_path), f"{scenario.name}.lua")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write(wrk_lua(scenario))
+    return path
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -196,15 +265,26 @@ class Server:
                    "tornado": ["-k", "tornado", "--threads", str(THREADS), *connections]}
         program, _, worker_kind = self.kind.partition("-")
         kind = workers.get(worker_kind, workers["gevent"])  # corn-base and corn-metrics: gevent
+        target = app_target(self.app)
         if program == "corn":
             metrics = ["--metrics-bind", f"127.0.0.1:{free_port()}"] if self.kind == "corn-metrics" else []
             return [sys.executable, "-m", "corn", "-w", "1", *kind, "--log-level", "warning", "-b", bind,
-                    *keepalive, *metrics, f"perf.apps:{self.app}"]
+                    *keepalive, *metrics, target]
         if program == "gunicorn":
             return [sys.executable, "-m", "gunicorn", "-w", "1", *kind, "--log-level", "warning", "-b", bind,
-                    *keepalive, f"perf.apps:{self.app}"]
+                    *keepalive, target]
+        if program in COMPETITORS:
+            return self.competitor_command(target)
         prefix = os.path.join(self.workdir, "nginx")
         return ["nginx", "-p", prefix + "/", "-c", os.path.join(prefix, "nginx.conf")]
+
+    def competitor_command(self, target):
+        """granian, bjoern or fastwsgi serving `target`; none of them has a keep-alive timeout to set."""
+        if self.kind == "granian":
+            return [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "1",
+                    "--blocking-threads", str(THREADS), "--http", "1", "--log-level", "warning",
+                    "--host", "127.0.0.1", "--port", str(self.port), target]
+        return [sys.executable, RUN_SERVER, self.kind, target, "127.0.0.1", str(self.port)]
 
     def write_nginx_prefix(self):
         prefix = os.path.join(self.workdir, "nginx")
@@ -262,6 +342,8 @@ class Server:
             return False
 
     def one_worker(self):
+        if self.kind in SINGLE_PROCESS:
+            return self.proc.pid
         pids = child_pids(self.proc.pid)
         return pids[0] if len(pids) == self.workers else None
 
@@ -360,7 +442,7 @@ def check_response(server, scenario):
             problems = []
             if status != 200:
                 problems.append(f"status {status}")
-            if headers.get("content-type") != scenario.content_type:
+            if headers.get("content-type") != scenario.expected_type:
                 problems.append(f"Content-Type {headers.get('content-type')!r}")
             if body != scenario.expected:
                 problems.append(f"a body of {len(body)} bytes that differs")
@@ -382,7 +464,7 @@ def wrk_command(scenario, url, duration, connections, lua_path, timeout=None):
     for header in scenario.wrk_headers:
         command += ["-H", header]
     if scenario.body:
-        command += ["-s", lua_path]
+        command += ["-s", wrk_script(scenario, lua_path)]
     return pinned(CLIENT_CPU, command + [url])
 
 
@@ -444,15 +526,19 @@ def worker_connections(connections):
 
 def throughput(args, workdir, lua_path, say):
     raise_nofile(args.connections + 1024)  # wrk holds one descriptor per connection, as does the server
+    connections = worker_connections(args.connections)
     results = []
     for run in range(1, args.runs + 1):
         for name in args.scenario:
             scenario = SCENARIOS[name]
             for kind in args.servers:
-                if kind == "nginx" and scenario.name not in NGINX_SCENARIOS:
+                reason = unavailable(kind, scenario)
+                if reason:
+                    skip(name, kind, reason, say)
                     continue
-                with Server(kind, scenario.app, workdir, worker_connections(args.connections)) as server:
-                    check_response(server, scenario)
+                with start_checked(kind, scenario, workdir, say, connections) as server:
+                    if server is None:
+                        continue
                     command = wrk_command(scenario, server.url(scenario), args.duration, args.connections,
                                           lua_path, args.wrk_timeout)
                     cpu_before = server.cpu_seconds()
@@ -468,6 +554,37 @@ def throughput(args, workdir, lua_path, say):
                     f"server {result['server_cpu_us']:.1f} us/req {result['server_cpu_percent']:.0f}% CPU  "
                     f"wrk {result['wrk_cpu_percent']:.0f}% CPU")
     return results
+
+
+def skip(name, kind, reason, say):
+    if (name, kind) not in SKIPPED:
+        say(f"skip {name} on {kind}: {reason}")
+    SKIPPED[(name, kind)] = reason
+
+
+@contextlib.contextmanager
+def start_checked(kind, scenario, workdir, say, connections=1000):
+    """A started server that answers `scenario` as expected; for a competitor that will not start or
+    answers otherwise, None, and the scenario is skipped on it with the reason (corn's, gunicorn's
+    and nginx's failures stay errors). Leaving it always stops the server. `connections`: its worker
+    connections."""
+    server = Server(kind, scenario.app, workdir, worker_connections=connections)
+    try:
+        server.__enter__()  # stops what it started if the server does not answer
+        check_response(server, scenario)
+    except (RuntimeError, TimeoutError, OSError) as exc:
+        server.stop()
+        if kind not in COMPETITORS:
+            raise
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        last = f" ({lines[-1].strip()})" if len(lines) > 1 else ""  # the server's last words
+        skip(scenario.name, kind, lines[0].rstrip(":") + last, say)
+        yield None
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def medians(results):
@@ -676,6 +793,18 @@ def tool_versions():
     if shutil.which("wrk"):
         wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=60)
         versions["wrk"] = (wrk.stdout or wrk.stderr).split(" Copyright")[0].removeprefix("wrk ").strip()
+    versions.update(package_versions())
+    return versions
+
+
+def package_versions():
+    """The versions of the competitors and frameworks installed here (perf extra)."""
+    versions = {}
+    for package in (*COMPETITORS.values(), "flask", "django"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
     return versions
 
 
@@ -786,6 +915,30 @@ def soak_table(results):
     return markdown_table(header, rows, text_columns=2)
 
 
+def competitor_notes(args):
+    """The report's lines on the framework apps and the competitors' commands."""
+    notes = []
+    frameworks_run = [n for n in args.scenario if ":" in SCENARIOS[n].app]
+    if frameworks_run:
+        notes.append("- framework scenarios serve MODULE:CALLABLE instead of perf.apps:APP: "
+                     + ", ".join(f"{n} `{SCENARIOS[n].app}`" for n in frameworks_run))
+    if any(kind in COMPETITORS for kind in args.servers):
+        notes.append("- competitors, pinned the same way: granian `python3 -m granian --interface wsgi "
+                     f"--workers 1 --blocking-threads {THREADS} --http 1 --log-level warning "
+                     "--host 127.0.0.1 --port PORT MODULE:CALLABLE` (a master and one worker), bjoern and "
+                     "fastwsgi `python3 perf/run_server.py bjoern|fastwsgi MODULE:CALLABLE 127.0.0.1 PORT` "
+                     "(one process, no master; fastwsgi with TCP_NODELAY on, as corn and gunicorn)")
+    return notes
+
+
+def skipped_note(args):
+    """The report's line on the rows skipped, and why."""
+    skipped = [(n, k, why) for (n, k), why in SKIPPED.items() if n in args.scenario and k in args.servers]
+    if not skipped:
+        return []
+    return ["", "No row: " + "; ".join(f"{n} on {k} ({why})" for n, k, why in skipped) + "."]
+
+
 def report(args, info, summary, idle_results, soak_results):
     m = info["machine"]
     wc = worker_connections(args.connections)
@@ -813,7 +966,7 @@ def report(args, info, summary, idle_results, soak_results):
         + f"nginx `worker_processes 1`, `worker_connections {wc}`, `access_log off` "
         "(perf/nginx.conf.template); APP is `hello`, "
         "`echo`, `big` or `blocking`",
-    ]
+    ] + competitor_notes(args)
     if summary:
         out += [
             f"- method: {args.runs} run(s); in each run every scenario against each server in turn "
@@ -837,6 +990,7 @@ def report(args, info, summary, idle_results, soak_results):
         if "nginx" in args.servers and "echo-4k" in args.scenario:
             out += ["", f'nginx runs no WSGI app, so its echo-4k row is "{NGINX_ECHO_ROW}": the same '
                         "response bytes as the echo's, without passing the body through an app."]
+    out += skipped_note(args)
     if idle_results:
         out += ["", "Idle keep-alive connections, each after one request (keep-alive 600 s), from "
                     f"{idle_results[0]['sources']} ({args.idle_per_source:,} per address); after the RSS "
@@ -862,8 +1016,9 @@ def parse_args(argv):
     parser.add_argument("--connections", type=int, default=100, metavar="N", help="wrk connections [100]")
     parser.add_argument("--runs", type=int, default=3, help="runs of every scenario on every server; "
                                                              "0 skips the throughput table [3]")
-    parser.add_argument("--scenario", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS),
-                        metavar="NAME", help=f"scenarios to run: {', '.join(SCENARIOS)} [all]")
+    parser.add_argument("--scenario", nargs="+", choices=list(SCENARIOS), default=list(DEFAULT_SCENARIOS),
+                        metavar="NAME", help=f"scenarios to run: {', '.join(SCENARIOS)} "
+                                             f"[{' '.join(DEFAULT_SCENARIOS)}]")
     parser.add_argument("--servers", default=",".join(DEFAULT_SERVERS),
                         help=f"comma-separated, in the order they take turns, of {', '.join(SERVERS)} "
                              f"[{','.join(DEFAULT_SERVERS)}]")

@@ -36,7 +36,6 @@ import tempfile
 
 import e2e
 
-PERF_FILES = ("e2e.py", "apps.py", "scaling.py", "chart.py", "nginx.conf.template")
 DEB_PACKAGES = ("wrk", "nginx-light")
 SERVERS = ("corn", "nginx", "corn-gthread")
 CONNECTIONS_PER_WORKER = 100
@@ -78,7 +77,7 @@ def wrk_command(scenario, url, duration, connections, threads, cpus, lua_path):
     for header in scenario.wrk_headers:
         command += ["-H", header]
     if scenario.body:
-        command += ["-s", lua_path]
+        command += ["-s", e2e.wrk_script(scenario, lua_path)]
     return command + [url]
 
 
@@ -320,13 +319,13 @@ def bundle(directory):
     """Fill `directory` (made if needed) with the offline bundle; its run.sh measures."""
     directory = os.path.abspath(directory)
     wheels, debs = os.path.join(directory, "wheels"), os.path.join(directory, "debs")
-    for sub in (wheels, debs, os.path.join(directory, "perf"), os.path.join(directory, "tests")):
+    for sub in (wheels, debs, os.path.join(directory, "tests")):
         os.makedirs(sub, exist_ok=True)
     step([sys.executable, "-m", "pip", "wheel", "--wheel-dir", wheels, e2e.REPO_ROOT])
     step([sys.executable, "-m", "pip", "download", "--only-binary", ":all:", "--dest", wheels, "pip"])
     download_debs(deb_closure(DEB_PACKAGES), debs)
-    for name in PERF_FILES:
-        shutil.copy2(os.path.join(e2e.PERF_DIR, name), os.path.join(directory, "perf", name))
+    shutil.copytree(e2e.PERF_DIR, os.path.join(directory, "perf"), dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", ".benchmarks", "*.png", "*.json"))
     shutil.copy2(os.path.join(e2e.REPO_ROOT, "tests", "processes.py"), os.path.join(directory, "tests"))
     run_sh = os.path.join(directory, "run.sh")
     with open(run_sh, "w") as f:
