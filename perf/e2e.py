@@ -1,8 +1,8 @@
 """End to end: wrk against corn, gunicorn and nginx, one worker each, on one machine.
 
     python3 perf/e2e.py [--duration S] [--connections N] [--runs 3] [--scenario NAME ...]
-                        [--servers corn,gunicorn,nginx] [--baseline DIR] [--json FILE]
-                        [--idle [N]] [--soak N [--soak-scenario NAME]]
+                        [--servers corn,gunicorn,nginx] [--baseline DIR] [--json FILE] [--chart FILE.png]
+                        [--wrk-timeout S] [--idle [N] [--idle-per-source N]] [--soak N [--soak-scenario NAME]]
 
 Servers: `corn` and `gunicorn` are their gevent workers (`-k gevent`, 1000 worker connections),
 `corn-gthread` and `gunicorn-gthread` their threaded workers (`-k gthread --threads 8`), `corn-tornado`
@@ -19,7 +19,9 @@ fresh server on a fresh port; within a run
 the servers take turns on each scenario (corn, gunicorn, nginx, corn, ...), so a slow minute of the
 machine hits all of them, and the table shows the median over the runs. `--idle` holds thousands
 of idle keep-alive connections open against one worker and reports its memory per connection;
-`--soak N` sends about N keep-alive requests and reports how the worker's memory grew.
+`--soak N` sends about N keep-alive requests and reports how the worker's memory grew. The throughput
+table also gives wrk's slowest request and its timeouts, which show a starved connection that the p99
+hides; `--chart` draws the medians (perf/chart.py).
 
 Invariants: traffic goes to 127.0.0.1 only; every wait is a bounded poll; every server started is
 stopped on the way out (also on Ctrl-C, TERM and errors), by the id of the process group it was started in.
