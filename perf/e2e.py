@@ -1,8 +1,8 @@
 """End to end: wrk against corn, gunicorn and nginx, one worker each, on one machine.
 
     python3 perf/e2e.py [--duration S] [--connections N] [--runs 3] [--scenario NAME ...]
-                        [--servers corn,gunicorn,nginx] [--baseline DIR] [--json FILE]
-                        [--idle [N]] [--soak N [--soak-scenario NAME]]
+                        [--servers corn,gunicorn,nginx] [--baseline DIR] [--json FILE] [--chart FILE.png]
+                        [--wrk-timeout S] [--idle [N] [--idle-per-source N]] [--soak N [--soak-scenario NAME]]
 
 Servers: `corn` and `gunicorn` are their gevent workers (`-k gevent`, 1000 worker connections),
 `corn-gthread` and `gunicorn-gthread` their threaded workers (`-k gthread --threads 8`), `corn-tornado`
@@ -19,7 +19,9 @@ fresh server on a fresh port; within a run
 the servers take turns on each scenario (corn, gunicorn, nginx, corn, ...), so a slow minute of the
 machine hits all of them, and the table shows the median over the runs. `--idle` holds thousands
 of idle keep-alive connections open against one worker and reports its memory per connection;
-`--soak N` sends about N keep-alive requests and reports how the worker's memory grew.
+`--soak N` sends about N keep-alive requests and reports how the worker's memory grew. The throughput
+table also gives wrk's slowest request and its timeouts, which show a starved connection that the p99
+hides; `--chart` draws the medians (perf/chart.py).
 
 Invariants: traffic goes to 127.0.0.1 only; every wait is a bounded poll; every server started is
 stopped on the way out (also on Ctrl-C, TERM and errors), by the id of the process group it was started in.
@@ -50,6 +52,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -74,6 +77,7 @@ SOAK_MAX_SECONDS = 1800  # the longest soak, whatever N asks for
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CLIENT_BOUND_PERCENT = 95  # wrk's CPU use from which a row's rps says more about wrk than the server
 IDLE_BATCH = 200  # idle connections opened before their responses are read
+IDLE_PER_SOURCE = 20000  # idle connections per client source address (127.0.0.2, 127.0.0.3, ...)
 SERVERS = ("corn", "gunicorn", "nginx", "corn-gthread", "gunicorn-gthread", "corn-base", "corn-metrics",
            "corn-eventlet", "corn-tornado", "gunicorn-tornado", "granian", "bjoern", "fastwsgi")
 DEFAULT_SERVERS = SERVERS[:5]
@@ -227,7 +231,8 @@ def raise_nofile(needed):
             return
         except (ValueError, OSError):
             raise SystemExit(f"the open-files limit is {hard}, {needed} needed: raise it "
-                             f"(`ulimit -Hn {needed}` as root) or ask for fewer idle connections") from None
+                             f"(`ulimit -Hn {needed}` as root with CAP_SYS_RESOURCE) "
+                             "or ask for fewer idle connections") from None
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
@@ -236,6 +241,8 @@ class Server:
     their output in `log_path`. A context manager: leaving it always stops the server."""
 
     baseline = None  # the checkout `corn-base` runs (--baseline)
+    workers = 1  # worker processes; perf/scaling.py sets more
+    cpus = None  # the CPU list it runs on (taskset's syntax); None: SERVER_CPU
 
     def __init__(self, kind, app, workdir, worker_connections=1000, keepalive=None):
         self.kind = kind
@@ -294,6 +301,7 @@ class Server:
             "PREFIX": prefix,
             "PORT": str(self.port),
             "WORKER_CONNECTIONS": str(self.worker_connections),
+            "WORKERS": str(self.workers),
             "NOFILE": str(resource.getrlimit(resource.RLIMIT_NOFILE)[0]),
             "KEEPALIVE": str(self.keepalive if self.keepalive is not None else 75),
             "HELLO_BODY": apps.HELLO_BODY.decode(),
@@ -308,7 +316,7 @@ class Server:
             self.write_nginx_prefix()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                pinned(SERVER_CPU, self.command()), cwd=self.workdir,
+                pinned(SERVER_CPU if self.cpus is None else self.cpus, self.command()), cwd=self.workdir,
                 env=server_env(self.baseline) if self.kind == "corn-base" else server_env(),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
@@ -339,7 +347,7 @@ class Server:
         if self.kind in SINGLE_PROCESS:
             return self.proc.pid
         pids = child_pids(self.proc.pid)
-        return pids[0] if len(pids) == 1 else None
+        return pids[0] if len(pids) == self.workers else None
 
     def wait_ready(self):
         try:
@@ -449,8 +457,12 @@ def check_response(server, scenario):
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
 
 
-def wrk_command(scenario, url, duration, connections, lua_path):
+def wrk_command(scenario, url, duration, connections, lua_path, timeout=None):
+    """wrk with one thread on CLIENT_CPU; `timeout`: seconds after which wrk counts a request as
+    timed out (wrk's --timeout, 2 s when None)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if timeout is not None:
+        command += ["--timeout", f"{timeout}s"]
     for header in scenario.wrk_headers:
         command += ["-H", header]
     if scenario.body:
@@ -471,11 +483,14 @@ def parse_wrk(output):
     percentiles = {int(p): float(v) * UNITS_MS[unit]
                    for p, v, unit in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)}
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    latency = re.search(r"^\s+Latency\s+(?:[\d.]+\w+\s+){2}([\d.]+)(us|ms|s|m|h)\s", output, re.M)
     return {
         "rps": float(number(r"Requests/sec:\s+([\d.]+)")),
         "requests": int(number(r"(\d+) requests in ")),
         "p50_ms": percentiles[50],
         "p99_ms": percentiles[99],
+        "max_ms": float(latency.group(1)) * UNITS_MS[latency.group(2)] if latency else math.nan,
+        "timeouts": int(socket_errors.group(4)) if socket_errors else 0,
         "socket_errors": sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
         "socket_errors_by_kind": dict(zip(("connect", "read", "write", "timeout"),
                                           map(int, socket_errors.groups() if socket_errors else (0,) * 4))),
@@ -505,7 +520,15 @@ def run_wrk(command, duration):
 # --- the three measurements ----------------------------------------------------------------------
 
 
+def worker_connections(connections):
+    """The servers' worker connections for `connections` wrk connections: 1000, or enough for
+    twice as many (nginx closes idle keep-alive connections when less than 1/16 of its slots is free)."""
+    return max(1000, 2 * connections + 100)
+
+
 def throughput(args, workdir, lua_path, say):
+    raise_nofile(args.connections + 1024)  # wrk holds one descriptor per connection, as does the server
+    connections = worker_connections(args.connections)
     results = []
     for run in range(1, args.runs + 1):
         for name in args.scenario:
@@ -515,11 +538,11 @@ def throughput(args, workdir, lua_path, say):
                 if reason:
                     skip(name, kind, reason, say)
                     continue
-                with start_checked(kind, scenario, workdir, say) as server:
+                with start_checked(kind, scenario, workdir, say, connections) as server:
                     if server is None:
                         continue
                     command = wrk_command(scenario, server.url(scenario), args.duration, args.connections,
-                                          lua_path)
+                                          lua_path, args.wrk_timeout)
                     cpu_before = server.cpu_seconds()
                     result = run_wrk(command, args.duration)
                     server_cpu = server.cpu_seconds() - cpu_before
@@ -529,6 +552,7 @@ def throughput(args, workdir, lua_path, say):
                 results.append(result)
                 say(f"run {run}/{args.runs} {name:<12} {kind:<16} {result['rps']:>10.0f} rps  "
                     f"p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms  "
+                    f"max {result['max_ms']:.1f} ms  timeouts {result['timeouts']}  "
                     f"server {result['server_cpu_us']:.1f} us/req {result['server_cpu_percent']:.0f}% CPU  "
                     f"wrk {result['wrk_cpu_percent']:.0f}% CPU")
     return results
@@ -541,11 +565,12 @@ def skip(name, kind, reason, say):
 
 
 @contextlib.contextmanager
-def start_checked(kind, scenario, workdir, say):
+def start_checked(kind, scenario, workdir, say, connections=1000):
     """A started server that answers `scenario` as expected; for a competitor that will not start or
     answers otherwise, None, and the scenario is skipped on it with the reason (corn's, gunicorn's
-    and nginx's failures stay errors). Leaving it always stops the server."""
-    server = Server(kind, scenario.app, workdir)
+    and nginx's failures stay errors). Leaving it always stops the server. `connections`: its worker
+    connections."""
+    server = Server(kind, scenario.app, workdir, worker_connections=connections)
     try:
         server.__enter__()  # stops what it started if the server does not answer
         check_response(server, scenario)
@@ -574,6 +599,8 @@ def medians(results):
             "rps": statistics.median(r["rps"] for r in rows),
             "p50_ms": statistics.median(r["p50_ms"] for r in rows),
             "p99_ms": statistics.median(r["p99_ms"] for r in rows),
+            "max_ms": max(r["max_ms"] for r in rows),
+            "timeouts": sum(r["timeouts"] for r in rows),
             "server_cpu_us": statistics.median(r["server_cpu_us"] for r in rows),
             "server_cpu_percent": statistics.median(r["server_cpu_percent"] for r in rows),
             "wrk_cpu_percent": statistics.median(r["wrk_cpu_percent"] for r in rows),
@@ -584,10 +611,97 @@ def medians(results):
     }
 
 
+def idle_source(index):
+    """The client address of the `index`-th idle connection: IDLE_PER_SOURCE connections from each
+    of 127.0.0.2, 127.0.0.3, ..., so the ephemeral ports of one address (about 28,000) never run out."""
+    return f"127.0.0.{2 + index // idle_source.per_address}"
+
+
+idle_source.per_address = IDLE_PER_SOURCE  # --idle-per-source
+
+
+def idle_connect(port, index):
+    """A connection to the server from the index-th source address; closing it resets it (linger 0),
+    so it leaves no TIME_WAIT behind to hold its port for the next server."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(START_DEADLINE)
+        sock.bind((idle_source(index), 0))
+        sock.connect(("127.0.0.1", port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def read_small_response(sock):
+    """(status, body) of one response framed by Content-Length, read with a buffer of its own: an idle
+    connection keeps nothing but its socket between requests."""
+    buf = bytearray()
+    while (end := buf.find(b"\r\n\r\n")) < 0 or len(buf) < end + 4 + content_length(buf[:end]):
+        data = sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        buf += data
+    return int(buf.split(None, 2)[1]), bytes(buf[end + 4:end + 4 + content_length(buf[:end])])
+
+
+def content_length(head):
+    m = re.search(rb"(?im)^content-length:[ \t]*(\d+)", head)
+    return int(m.group(1)) if m else 0
+
+
+def idle_round(socks, request, expected, deadline):
+    """One request on every connection in `socks`, IDLE_BATCH at a time; how many were answered
+    200 with `expected`. A connection that fails, or is reached after `deadline`, counts as unanswered."""
+    answered = 0
+    for first in range(0, len(socks), IDLE_BATCH):
+        if time.monotonic() > deadline:
+            break
+        sent = []
+        for sock in socks[first:first + IDLE_BATCH]:
+            try:
+                sock.sendall(request)
+                sent.append(sock)
+            except OSError:
+                pass
+        for sock in sent:
+            try:
+                answered += read_small_response(sock) == (200, expected)
+            except (OSError, ValueError):
+                pass
+    return answered
+
+
+def idle_open(port, count, request, expected, kind):
+    """`count` connections, each with one request answered: a list of sockets (closed on an error)."""
+    socks = []
+    try:
+        deadline = time.monotonic() + IDLE_DEADLINE
+        while len(socks) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"opened only {len(socks)} of {count} connections to {kind} "
+                                   f"in {IDLE_DEADLINE:.0f}s")
+            batch = [idle_connect(port, len(socks) + i) for i in range(min(IDLE_BATCH, count - len(socks)))]
+            socks += batch
+            if idle_round(batch, request, expected, deadline) != len(batch):
+                raise RuntimeError(f"{kind} left one of the first requests of idle connections unanswered")
+    except BaseException:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
+
+
 def idle(args, workdir, say):
-    """Per server: worker RSS and open fds before and after `args.idle` idle keep-alive connections."""
-    count = args.idle
-    raise_nofile(count + 1024)
+    """Per server: worker RSS and open fds before and after `args.idle` idle keep-alive connections,
+    then one more request on each of them: how many were answered (all, or the run fails)."""
+    count, idle_source.per_address = args.idle, args.idle_per_source
+    raise_nofile(count + 256)  # a descriptor per connection here and in the server's worker, and a few more
+    if count > args.idle_per_source * 250:
+        raise SystemExit(f"--idle {count}: at most {args.idle_per_source * 250} (127.0.0.2 to 127.0.0.251)")
     scenario = SCENARIOS["hello-ka"]
     request = request_bytes(scenario)
     results = []
@@ -596,37 +710,28 @@ def idle(args, workdir, say):
         with Server(kind, scenario.app, workdir, worker_connections=2 * count + 100, keepalive=600) as server:
             check_response(server, scenario)
             rss_before, fds_before = rss_kib(server.worker), open_fds(server.worker)
-            clients = []
+            started = time.monotonic()
+            socks = idle_open(server.port, count, request, scenario.expected, kind)
             try:
-                deadline = time.monotonic() + IDLE_DEADLINE
-                while len(clients) < count:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"opened only {len(clients)} of {count} connections to {kind} "
-                                           f"in {IDLE_DEADLINE:.0f}s")
-                    batch = []
-                    for _ in range(min(IDLE_BATCH, count - len(clients))):
-                        batch.append(HTTPClient(server.port))
-                        clients.append(batch[-1])  # closed in `finally` even if a later one fails
-                        batch[-1].sock.sendall(request)
-                    for client in batch:
-                        status, _, body = client.read_response()
-                        if status != 200 or body != scenario.expected:
-                            raise RuntimeError(f"{kind} answered {status} to an idle connection's request")
+                opened = time.monotonic() - started
                 # one descriptor per connection; the others (listener, logs, hub) vary by server
                 fds_after = wait_for(lambda: (n := open_fds(server.worker)) > count and n,
                                      START_DEADLINE, f"{kind}'s worker to hold {count} connections")
-                rss_after = rss_kib(server.worker)
+                rss_after, client_rss = rss_kib(server.worker), rss_kib(os.getpid())
+                answered = idle_round(socks, request, scenario.expected, time.monotonic() + IDLE_DEADLINE)
             finally:
-                for client in clients:
-                    client.close()
+                for sock in socks:
+                    sock.close()
         result = {
             "server": kind, "connections": count, "rss_before_kib": rss_before, "rss_after_kib": rss_after,
             "fds_before": fds_before, "fds_after": fds_after,
-            "kib_per_connection": (rss_after - rss_before) / count,
+            "kib_per_connection": (rss_after - rss_before) / count, "answered_after": answered,
+            "sources": f"127.0.0.2-{idle_source(count - 1)}", "open_seconds": round(opened, 1),
+            "client_rss_kib": client_rss,
         }
         results.append(result)
         say(f"idle {kind:<8} {count} connections: RSS {rss_before} -> {rss_after} KiB, "
-            f"{result['kib_per_connection']:.1f} KiB each")
+            f"{result['kib_per_connection']:.1f} KiB each; {answered} of {count} answered a second request")
     return results
 
 
@@ -739,7 +844,8 @@ def ratio(a, b):
 
 
 def throughput_table(summary, scenarios, servers):
-    header = ["scenario", "server", "rps", "p50 ms", "p99 ms", "errors", "server CPU µs/req", "server CPU %",
+    header = ["scenario", "server", "rps", "p50 ms", "p99 ms", "max ms", "errors", "timeouts",
+              "server CPU µs/req", "server CPU %",
               "wrk CPU %", "rps corn/nginx", "rps corn/gunicorn (same worker kind)", "p99 corn/nginx"]
     rows = []
     for name in scenarios:
@@ -756,7 +862,8 @@ def throughput_table(summary, scenarios, servers):
                           ratio(row["p99_ms"], nginx and nginx["p99_ms"])]
             label = f"nginx ({NGINX_ECHO_ROW})" if (kind, name) == ("nginx", "echo-4k") else kind
             rows.append([name, label, f"{row['rps']:,.0f}", f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}",
-                         row["errors"], f"{row['server_cpu_us']:.1f}", f"{row['server_cpu_percent']:.0f}",
+                         f"{row['max_ms']:.1f}", row["errors"], row["timeouts"],
+                         f"{row['server_cpu_us']:.1f}", f"{row['server_cpu_percent']:.0f}",
                          f"{row['wrk_cpu_percent']:.0f}", *ratios])
     return markdown_table(header, rows, text_columns=2)
 
@@ -774,12 +881,29 @@ def client_bound(summary, scenarios, servers):
     return "; ".join(parts)
 
 
+def starved(summary, scenarios, servers, timeout):
+    """A sentence on the rows where some request waited `timeout` seconds or more (wrk's timeouts)
+    or its slowest took more than ten times the p99, or "" when none did."""
+    parts = []
+    for name in scenarios:
+        for kind in servers:
+            row = summary.get((name, kind))
+            if row and (row["timeouts"] or row["max_ms"] > 10 * row["p99_ms"]):
+                parts.append(f"{name} {kind} (max {row['max_ms']:.0f} ms, p99 {row['p99_ms']:.1f} ms, "
+                             f"{row['timeouts']} timeouts)")
+    if not parts:
+        return ""
+    return (f"Some requests waited far longer than the rest (more than ten times the p99, or past wrk's "
+            f"{timeout} s timeout, which wrk counts and leaves out of the latencies): {'; '.join(parts)}.")
+
+
 def idle_table(results):
     header = ["server", "connections", "worker RSS before KiB", "after KiB", "KiB per connection",
-              "worker fds"]
+              "worker fds", "answered a second request"]
     return markdown_table(header, [
         [r["server"], f"{r['connections']:,}", f"{r['rss_before_kib']:,}", f"{r['rss_after_kib']:,}",
-         f"{r['kib_per_connection']:.1f}", f"{r['fds_before']} → {r['fds_after']}"]
+         f"{r['kib_per_connection']:.1f}", f"{r['fds_before']} → {r['fds_after']}",
+         f"{r['answered_after']:,}"]
         for r in results
     ])
 
@@ -819,7 +943,10 @@ def skipped_note(args):
 
 def report(args, info, summary, idle_results, soak_results):
     m = info["machine"]
-    wrk_line = f"taskset -c {CLIENT_CPU} wrk -t1 -c{args.connections} -d{args.duration}s --latency URL"
+    wc = worker_connections(args.connections)
+    timeout = f" --timeout {args.wrk_timeout}s" if args.wrk_timeout is not None else ""
+    wrk_line = (f"taskset -c {CLIENT_CPU} wrk -t1 -c{args.connections} -d{args.duration}s "
+                f"--latency{timeout} URL")
     out = [
         "## End to end: wrk against corn, gunicorn and nginx",
         "",
@@ -830,15 +957,16 @@ def report(args, info, summary, idle_results, soak_results):
         f"- pinning: each server (its master and its one worker) on CPU {SERVER_CPU} "
         f"(`taskset -c {SERVER_CPU}`), wrk on CPU {CLIENT_CPU} (`{wrk_line}`)",
         "- servers, each on 127.0.0.1 and a free port: corn `python3 -m corn -w 1 -k gevent "
-        "--worker-connections 1000 --log-level warning perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 "
-        "-k gevent --worker-connections 1000 --log-level warning perf.apps:APP`, corn-gthread and "
+        f"--worker-connections {wc} --log-level warning perf.apps:APP`, gunicorn `python3 -m gunicorn -w 1 "
+        f"-k gevent --worker-connections {wc} --log-level warning perf.apps:APP`, corn-gthread and "
         f"gunicorn-gthread the same with `-k gthread --threads {THREADS}`, corn-tornado and gunicorn-tornado "
         f"with `-k tornado` (corn's with `--threads {THREADS}`), corn-eventlet with `-k eventlet`, "
         + ("corn-metrics corn's with `--metrics-bind 127.0.0.1:PORT`, "
            if "corn-metrics" in args.servers else "")
         + (f"corn-base corn's gevent worker from the checkout {os.path.basename(Server.baseline)!r} "
            f"({baseline_version()}), " if Server.baseline else "")
-        + "nginx `worker_processes 1`, `access_log off` (perf/nginx.conf.template); APP is `hello`, "
+        + f"nginx `worker_processes 1`, `worker_connections {wc}`, `access_log off` "
+        "(perf/nginx.conf.template); APP is `hello`, "
         "`echo`, `big` or `blocking`",
     ] + competitor_notes(args)
     if summary:
@@ -847,7 +975,9 @@ def report(args, info, summary, idle_results, soak_results):
             f"({', '.join(args.servers)}), a fresh server each time; medians over the runs; errors are wrk's "
             "socket errors plus non-2xx answers, summed over the runs; server CPU is the user plus system "
             "time of the server's processes during the wrk run over the requests wrk completed; wrk CPU is "
-            "the share of its one CPU that wrk used; server CPU % is the same for the server",
+            "the share of its one CPU that wrk used; server CPU % is the same for the server; max ms is "
+            "the slowest request of all the runs (wrk's Max), timeouts the requests wrk gave up on "
+            "(among the errors too), summed",
             "",
             throughput_table(summary, args.scenario, args.servers),
         ]
@@ -856,13 +986,17 @@ def report(args, info, summary, idle_results, soak_results):
             out += ["", f"wrk used {CLIENT_BOUND_PERCENT}% of its CPU or more, and the server less, on "
                         f"{bound}: there wrk, not the server, set the pace, and the server CPU per request "
                         "compares the servers better than the rps."]
+        waited = starved(summary, args.scenario, args.servers, args.wrk_timeout or 2)
+        if waited:
+            out += ["", waited]
         if "nginx" in args.servers and "echo-4k" in args.scenario:
             out += ["", f'nginx runs no WSGI app, so its echo-4k row is "{NGINX_ECHO_ROW}": the same '
                         "response bytes as the echo's, without passing the body through an app."]
     out += skipped_note(args)
     if idle_results:
-        out += ["", "Idle keep-alive connections, each after one request (keep-alive 600 s):", "",
-                idle_table(idle_results)]
+        out += ["", "Idle keep-alive connections, each after one request (keep-alive 600 s), from "
+                    f"{idle_results[0]['sources']} ({args.idle_per_source:,} per address); after the RSS "
+                    "was read, one more request on every connection:", "", idle_table(idle_results)]
     if soak_results:
         out += ["", "Soak, keep-alive; the worker's RSS from after a 2 s warm-up to the end:", "",
                 soak_table(soak_results)]
@@ -890,13 +1024,20 @@ def parse_args(argv):
     parser.add_argument("--servers", default=",".join(DEFAULT_SERVERS),
                         help=f"comma-separated, in the order they take turns, of {', '.join(SERVERS)} "
                              f"[{','.join(DEFAULT_SERVERS)}]")
+    parser.add_argument("--wrk-timeout", type=int, metavar="S",
+                        help="seconds after which wrk counts a request as timed out [wrk's 2]")
     parser.add_argument("--json", metavar="FILE", help="write the raw results to FILE")
+    parser.add_argument("--chart", metavar="FILE.png",
+                        help="draw the medians' rps and p99 into FILE.png (perf/chart.py, needs matplotlib)")
     parser.add_argument("--swap-cpus", action="store_true",
                         help=f"the servers on CPU {CLIENT_CPU} and wrk on CPU {SERVER_CPU}")
     parser.add_argument("--baseline", metavar="DIR",
                         help="a checkout of corn, built in place, that the corn-base server runs")
     parser.add_argument("--idle", type=int, nargs="?", const=10000, default=0, metavar="N",
                         help="also hold N idle keep-alive connections per server and report memory [10000]")
+    parser.add_argument("--idle-per-source", type=int, default=IDLE_PER_SOURCE, metavar="N",
+                        help="idle connections from each client address, 127.0.0.2 on "
+                             f"(each has about 28,000 ephemeral ports) [{IDLE_PER_SOURCE}]")
     parser.add_argument("--soak", type=int, default=0, metavar="N",
                         help="also send about N keep-alive requests per server and report memory growth")
     parser.add_argument("--soak-scenario", choices=[s for s in SCENARIOS if s != "hello-close"],
@@ -911,7 +1052,8 @@ def parse_args(argv):
     if args.baseline and not os.path.isfile(os.path.join(args.baseline, "corn", "__init__.py")):
         parser.error(f"--baseline: {args.baseline} is not a checkout of corn")
     Server.baseline = os.path.abspath(args.baseline) if args.baseline else None
-    if args.duration < 1 or args.connections < 1 or args.runs < 0 or args.idle < 0 or args.soak < 0:
+    if args.duration < 1 or args.connections < 1 or args.runs < 0 or args.idle < 0 or args.soak < 0 \
+            or args.idle_per_source < 1:
         parser.error("--duration and --connections must be positive, --runs, --idle and --soak not negative")
     return args
 
@@ -932,6 +1074,7 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    raise_nofile(max(args.connections + 1024, args.idle + 256))  # stops now, not after the throughput runs
 
     def say(line):
         print(line, file=sys.stderr, flush=True)
@@ -949,12 +1092,22 @@ def main(argv=None):
         soak_results = soak(args, workdir, lua_path, say) if args.soak else []
     summary = medians(results)
     print(report(args, info, summary, idle_results, soak_results))
+    data = {**info, "args": vars(args), "results": results,
+            "medians": [{"scenario": s, "server": k, **v} for (s, k), v in summary.items()],
+            "idle": idle_results, "soak": soak_results}
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({**info, "args": vars(args), "results": results,
-                       "medians": [{"scenario": s, "server": k, **v} for (s, k), v in summary.items()],
-                       "idle": idle_results, "soak": soak_results}, f, indent=2)
-    return 0
+            json.dump(data, f, indent=2)
+    unanswered = [r for r in idle_results if r["answered_after"] != r["connections"]]
+    for r in unanswered:
+        print(f"FAILED: {r['server']} answered {r['answered_after']} of {r['connections']} idle connections' "
+              "second request", file=sys.stderr)
+    if args.chart and summary:
+        import chart  # matplotlib: only here, the rest of the runner does without it
+
+        chart.draw(data, args.chart)
+        print(f"chart: {args.chart}", file=sys.stderr)
+    return 1 if unanswered else 0
 
 
 if __name__ == "__main__":
