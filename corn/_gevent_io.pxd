@@ -33,6 +33,12 @@ cdef class GeventStream(Stream):
     cdef object done                   # called once the connection has closed
     cdef bint parked                   # waits for a request's first bytes, held by no greenlet
     cdef bint expired                  # queued because its deadline passed, not for bytes
+    cdef bytearray out                 # a response's last bytes held for the engine's flush, or None
+    cdef object out_watcher            # write watcher while `out` waits for room in the socket
+
+    cdef int hold(self, const char* head, Py_ssize_t size, bytes body) except -1
+    cdef int flush_out(self) except -1
+    cdef int push_out(self) except -1
 
     cdef int close_timer(self) except -1
     cdef int arm_timer(self, double seconds) except -1
@@ -65,9 +71,13 @@ cdef class GeventEngine(Engine):
     cdef set runners                   # every runner greenlet alive
     cdef bint run_scheduled            # run_ready() is due in the hub's next round of callbacks
     cdef readonly Py_ssize_t parked_count  # connections parked now
+    cdef list unsent                   # streams holding a response's last bytes
+    cdef double unsent_since           # monotonic time the oldest of them was held
+    cdef bint flush_scheduled          # flush_unsent() is due in the hub's next round of callbacks
 
     cdef int enqueue(self, GeventStream stream, bint expired) except -1
     cdef int run_ready(self) except -1
     cdef int serve(self, GeventStream stream, runner) except -1
     cdef int park(self, GeventStream stream) except -1
     cdef int finished(self, GeventStream stream) except -1
+    cdef int flush_unsent(self) except -1

@@ -10,6 +10,11 @@ socket, gets the plain Stream over its own cooperative methods):
   no epoll, the socket's own gevent watcher does, with no Waiter in between). Its deadline is a
   number checked by one lazily re-armed timer per connection.
 - Writes that do not go out whole finish through the socket's sendall, under its gevent timeout.
+- With a parking engine, a response's last bytes (send_last) are held, up to OUT_HOLD_LIMIT bytes,
+  and sent with the other connections' at the end of the round of the hub's loop that served them
+  (at most FLUSH_AFTER seconds later): a client busy with several connections is woken once for
+  several responses, not once for each, which under load costs the server more than the response.
+  Anything else sent, read or waited for on the connection sends them first.
 
 keep_frame_stacks() keeps the interpreter's frame stack chunks of ended greenlets for the next ones.
 
@@ -21,6 +26,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_SetFromErrno
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.errno cimport EAGAIN, EINTR, ENOSYS, errno
+from libc.string cimport memcpy
+from cpython.bytearray cimport PyByteArray_FromStringAndSize, PyByteArray_Resize
 
 from corn._connection cimport PARKED, Connection
 from corn._stream cimport Engine, Stream
@@ -91,8 +98,10 @@ cdef enum:
     FRAME_STACK_CHUNK = 16384
     KEPT_FRAME_STACK_CHUNKS = 256
     SPARE_RUNNERS = 32        # runner greenlets kept waiting for work; more end when idle
+    OUT_HOLD_LIMIT = 16384    # bytes of a connection's responses held for the flush, at most
 
 cdef double TIMER_SLACK = 0.002  # a read timer this close to its deadline times the read out
+cdef double FLUSH_AFTER = 0.001  # seconds a held response may wait for the others of its round
 
 
 # --- frame stacks ------------------------------------------------------------------------------
@@ -144,6 +153,11 @@ def read_timer_fired(GeventStream stream):
     stream.timer_fired()
 
 
+def out_writable(GeventStream stream):
+    """The callback of a connection's write watcher while held bytes wait for room (the hub)."""
+    stream.push_out()
+
+
 cdef class GeventStream(Stream):
     """A gevent socket's descriptor, read and written directly; read waits park the greenlet."""
 
@@ -161,6 +175,8 @@ cdef class GeventStream(Stream):
             if not (self.hung_up or self.ready):
                 return -1
         self.ready = False  # the read below takes whatever the edge announced
+        if self.out is not None:
+            self.flush_out()  # a response held while another request is read: in order, first
         while True:
             n = c_recv(self.fd, PyByteArray_AS_STRING(buf) + offset, size, 0)
             if n >= 0:
@@ -174,7 +190,10 @@ cdef class GeventStream(Stream):
     cdef int send(self, bytes data) except -1:
         """One send(2) when the socket takes it whole (the usual case), else the rest through the
         socket's sendall, which waits (and yields) as needed."""
-        cdef Py_ssize_t n = c_send(self.fd, <const char*>data, len(data), MSG_NOSIGNAL)
+        cdef Py_ssize_t n
+        if self.out is not None:
+            self.flush_out()
+        n = c_send(self.fd, <const char*>data, len(data), MSG_NOSIGNAL)
         if n == len(data):
             return 0
         if n < 0:
@@ -188,6 +207,8 @@ cdef class GeventStream(Stream):
         cdef Py_ssize_t n
         cdef Py_ssize_t blen = len(body)
         cdef bytes rest
+        if self.out is not None:
+            self.flush_out()
         n = send_two(self.fd, head, size, PyBytes_AS_STRING(body), blen, MSG_NOSIGNAL)
         if n == size + blen:
             return 0
@@ -203,6 +224,75 @@ cdef class GeventStream(Stream):
             self.sock.sendall(memoryview(body)[n - size:] if n > size else body)
         return 0
 
+    cdef int send_last(self, const char* head, Py_ssize_t size, bytes body) except -1:
+        """Held for the engine's flush when the stream parks and the bytes are few, else sent."""
+        cdef Py_ssize_t held = len(self.out) if self.out is not None else 0
+        if self.parks and self.out_watcher is None and held + size + len(body) <= OUT_HOLD_LIMIT:
+            return self.hold(head, size, body)
+        if size:
+            return self.send_parts(head, size, body)
+        return self.send(body)
+
+    cdef int hold(self, const char* head, Py_ssize_t size, bytes body) except -1:
+        cdef Py_ssize_t held = 0
+        cdef Py_ssize_t blen = len(body)
+        cdef GeventEngine engine = self.engine
+        if self.out is None:
+            self.out = PyByteArray_FromStringAndSize(NULL, size + blen)
+            if not engine.unsent:
+                engine.unsent_since = monotonic_now()
+                if not engine.flush_scheduled:
+                    engine.flush_scheduled = True
+                    self.hub.loop.run_callback(engine.flush_unsent_callback)
+            engine.unsent.append(self)
+        else:
+            held = len(self.out)
+            PyByteArray_Resize(self.out, held + size + blen)
+        if size:
+            memcpy(PyByteArray_AS_STRING(self.out) + held, head, size)
+        memcpy(PyByteArray_AS_STRING(self.out) + held + size, PyBytes_AS_STRING(body), blen)
+        return 0
+
+    cdef int flush_out(self) except -1:
+        """Send the held bytes now, waiting (in this greenlet) for room as long as needed."""
+        cdef bytearray out = self.out
+        cdef Py_ssize_t n
+        self.out = None
+        if self.out_watcher is not None:
+            self.out_watcher.close()
+            self.out_watcher = None
+        n = c_send(self.fd, PyByteArray_AS_STRING(out), len(out), MSG_NOSIGNAL)
+        if n == len(out):
+            return 0
+        if n < 0:
+            if errno != EAGAIN and errno != EWOULDBLOCK and errno != EINTR:
+                PyErr_SetFromErrno(OSError)
+            n = 0
+        self.sock.sendall(memoryview(out)[n:])
+        return 0
+
+    cdef int push_out(self) except -1:
+        """Send what the socket takes of the held bytes without waiting (in the hub); the rest
+        waits for the socket's write watcher. A peer that is gone loses them: its next read or
+        wait on the connection says so."""
+        cdef Py_ssize_t n
+        if self.out is None:
+            return 0
+        n = c_send(self.fd, PyByteArray_AS_STRING(self.out), len(self.out), MSG_NOSIGNAL)
+        if n < 0 and (errno == EAGAIN or errno == EWOULDBLOCK or errno == EINTR):
+            n = 0
+        if n < 0 or n == len(self.out):
+            self.out = None
+            if self.out_watcher is not None:
+                self.out_watcher.close()
+                self.out_watcher = None
+            return 0
+        del self.out[:n]
+        if self.out_watcher is None:
+            self.out_watcher = self.hub.loop.io(self.fd, 2)
+            self.out_watcher.start(out_writable, self)
+        return 0
+
     cdef int set_timeout(self, double seconds) except -1:
         self.timeout_now = seconds  # read waits use it; the socket keeps the write timeout
         return 0
@@ -213,6 +303,8 @@ cdef class GeventStream(Stream):
         The connection's one timer is armed only when it would fire later than the deadline, so a
         busy connection touches it about once per timeout rather than twice per request."""
         cdef double seconds = self.timeout_now
+        if self.out is not None:
+            self.flush_out()
         if seconds > 0.0:
             self.read_deadline = monotonic_now() + seconds
             if self.timer_at == 0.0 or self.timer_at > self.read_deadline:
@@ -291,9 +383,20 @@ cdef class GeventStream(Stream):
 
     def wait_write(self, fd, timeout):
         """For sendfile: wait for `fd` to be writable, letting other greenlets run meanwhile."""
+        if self.out is not None:
+            self.flush_out()
         gevent_wait_write(fd, timeout, TimeoutError("timed out waiting to write to the client"))
 
     cdef int release(self) except -1:
+        if self.out is not None:
+            if gevent_getcurrent() is self.hub:
+                self.push_out()  # no waiting in the hub: what the socket takes now
+                if self.out_watcher is not None:
+                    self.out_watcher.close()
+                    self.out_watcher = None
+                self.out = None
+            else:
+                self.flush_out()
         self.close_timer()
         if self.polled:
             self.poller.forget(self)
@@ -413,6 +516,7 @@ cdef class GeventEngine(Engine):
 
     def __init__(self, bint parks=False):
         self.parks = parks
+        self.unsent = []
         self.ready = []
         self.idle = []
         self.runners = set()
@@ -460,6 +564,23 @@ cdef class GeventEngine(Engine):
     def run_ready_callback(self):
         self.run_ready()
 
+    def flush_unsent_callback(self):
+        self.flush_scheduled = False
+        self.flush_unsent()
+
+    cdef int flush_unsent(self) except -1:
+        """Send every held response (without waiting: what a socket does not take now waits for
+        its write watcher)."""
+        cdef GeventStream stream
+        cdef list unsent = self.unsent
+        if not unsent:
+            return 0
+        self.unsent = []
+        for stream in unsent:
+            if stream.out is not None and stream.out_watcher is None:
+                stream.push_out()
+        return 0
+
     cdef int enqueue(self, GeventStream stream, bint expired) except -1:
         if stream.parked:
             stream.parked = False
@@ -504,6 +625,8 @@ cdef class GeventEngine(Engine):
                         del self.ready[:]
                         self.ready_at = 0
                     self.serve(stream, me)
+                    if self.unsent and monotonic_now() - self.unsent_since >= FLUSH_AFTER:
+                        self.flush_unsent()
                 if len(self.idle) >= SPARE_RUNNERS:
                     return
                 self.idle.append(me)

@@ -296,6 +296,7 @@ cdef class Response:
     cdef int _write(self, data) except -1:
         cdef Py_ssize_t n, size
         cdef bytes head
+        cdef bint last
         if not self.started:
             raise AssertionError("write() called before start_response()")
         if type(data) is not bytes:
@@ -315,13 +316,17 @@ cdef class Response:
             if n == 0:
                 return 0
             size = self._head_size()
+            last = not self.chunked and self.sent + n == self.length  # the whole body, at once
             if self.chunked:
                 head = PyBytes_FromStringAndSize(NULL, size)
                 self._head_into(PyBytes_AS_STRING(head))
                 self.conn.stream.send(b"".join((head, b"%x\r\n" % n, data, CRLF)))
             elif size <= HEAD_SCRATCH:
                 self._head_into(head_scratch)
-                self.conn.stream.send_parts(head_scratch, size, data)
+                if last:
+                    self.conn.stream.send_last(head_scratch, size, data)
+                else:
+                    self.conn.stream.send_parts(head_scratch, size, data)
             else:
                 head = PyBytes_FromStringAndSize(NULL, size)
                 self._head_into(PyBytes_AS_STRING(head))
@@ -330,6 +335,8 @@ cdef class Response:
             return 0
         elif self.chunked:
             self.conn.stream.send(b"".join((b"%x\r\n" % n, data, CRLF)))
+        elif self.sent + n == self.length:
+            self.conn.stream.send_last(NULL, 0, data)
         else:
             self.conn.stream.send(data)
         self.sent += n
@@ -371,9 +378,9 @@ cdef class Response:
                 self.headers.append(("Content-Length", "0"))
             elif self.length > 0 and not self.no_body:
                 self.keep_alive = False  # a body was promised and none was written: we will close
-            self.conn.stream.send(self._head())
+            self.conn.stream.send_last(NULL, 0, self._head())
         elif self.chunked:
-            self.conn.stream.send(LAST_CHUNK)
+            self.conn.stream.send_last(NULL, 0, LAST_CHUNK)
         if self.length >= 0 and self.sent < self.length and not self.no_body:
             self.conn.must_close = True  # the client is still waiting for bytes that will not come
         return 0

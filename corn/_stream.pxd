@@ -28,6 +28,7 @@ cdef class Stream:
     cdef int wait_readable(self) except -1
     cdef int send(self, bytes data) except -1
     cdef int send_parts(self, const char* head, Py_ssize_t size, bytes body) except -1
+    cdef int send_last(self, const char* head, Py_ssize_t size, bytes body) except -1
     cdef int set_timeout(self, double seconds) except -1
     cdef int release(self) except -1
 

@@ -7,7 +7,9 @@ A Stream's contract, for every concurrency model:
   request in progress, hands the connection back to its worker.
 - send()/send_parts() send everything or raise (socket.timeout after timeout_now seconds without
   progress). send_parts() takes the head from a scratch buffer that is only valid until the first
-  wait: it never waits before it has copied what is left of it.
+  wait: it never waits before it has copied what is left of it. send_last() sends a response's
+  last bytes (the head, when `size` is not 0, then the body): nothing of this response follows, so
+  a stream may hold them briefly to send several connections' responses together (gevent).
 - release() runs once, before the socket is closed.
 
 Stream itself serves any socket object through its own Python methods (TLS sockets, in-memory
@@ -106,6 +108,11 @@ cdef class Stream:
     cdef int send_parts(self, const char* head, Py_ssize_t size, bytes body) except -1:
         self.sock.sendall(PyBytes_FromStringAndSize(head, size) + body)
         return 0
+
+    cdef int send_last(self, const char* head, Py_ssize_t size, bytes body) except -1:
+        if size:
+            return self.send_parts(head, size, body)
+        return self.send(body)
 
     cdef int set_timeout(self, double seconds) except -1:
         if seconds != self.timeout_now:

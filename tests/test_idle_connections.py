@@ -2,6 +2,10 @@
 greenlet under the gevent worker, and a request that waits inside the app holds up no other
 connection under any worker that serves many at once."""
 
+import socket
+import threading
+import time
+
 import pytest
 from conftest import DEADLINE, RawClient
 
@@ -40,6 +44,16 @@ def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
 '''
+
+
+def wait_until(condition, seconds):
+    """True as soon as `condition()` is, False once `seconds` have passed without it."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
 
 
 def live_greenlets(server):
@@ -111,3 +125,29 @@ def test_a_parked_connection_that_sends_a_head_too_slowly_gets_408(corn_server):
         client.send(b"GET / HTTP/1.1\r\nHo")
         assert client.read_response().status == 408
         assert client.closed_by_peer()
+
+
+@pytest.mark.usefixtures("worker_class")
+@pytest.mark.workers("gevent", "gthread", "eventlet", "tornado",
+                     why="the sync worker closes the connection after each response")
+def test_pipelined_responses_read_late_all_arrive_in_order(corn_server):
+    """A client that sends many requests before it reads any answer: the responses fill the
+    socket's buffers (the gevent worker holds a response's last bytes to send them with other
+    connections', then waits for room), and every one arrives, whole and in order."""
+    server = corn_server("basic:app", "-w", "1")
+    count = 1000  # 8 MB each way: more than the socket buffers hold
+    bodies = [f"{i:08d}".encode() * 1000 for i in range(count)]
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(DEADLINE)
+        sock.connect(("127.0.0.1", server.port))
+        sender = threading.Thread(target=lambda: sock.sendall(b"".join(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            for body in bodies)), daemon=True)
+        sender.start()
+        # nothing is read for a while: the server fills the socket and has to wait for room
+        wait_until(lambda: not sender.is_alive(), 0.5)
+        client = RawClient(sock)
+        answers = [client.read_response().body for _ in range(count)]
+        sender.join(DEADLINE)
+    assert answers == bodies
