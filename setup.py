@@ -24,6 +24,7 @@ from setuptools import Extension, setup
 EXTENSIONS = (
     "corn._chars", "corn._fields", "corn._parser", "corn._chunked", "corn._proxy",
     "corn._stream", "corn._state", "corn._connection", "corn._response", "corn._handler", "corn._gevent_io",
+    "corn._gevent_runners",
 )
 
 DIRECTIVES = {

@@ -1,4 +1,4 @@
-# Declarations of the gevent worker's I/O engine: the table of contents of _gevent_io.pyx.
+# Declarations of the gevent worker's I/O: the table of contents of _gevent_io.pyx.
 
 cimport cython
 
@@ -36,6 +36,7 @@ cdef class GeventStream(Stream):
     cdef bytearray out                 # a response's last bytes held for the engine's flush, or None
     cdef object out_watcher            # write watcher while `out` waits for room in the socket
 
+    cdef int send_all(self, const char* p, Py_ssize_t size, object owner) except -1
     cdef int hold(self, const char* head, Py_ssize_t size, bytes body) except -1
     cdef int flush_out(self) except -1
     cdef int push_out(self) except -1
@@ -60,24 +61,13 @@ cdef class ReadPoller:
     cdef int forget(self, GeventStream stream) except -1
 
 
-@cython.final
 cdef class GeventEngine(Engine):
     cdef ReadPoller poller             # made at the first connection (None until then)
     cdef bint no_poller                # epoll is not available here: read watchers instead
-    cdef object hub
-    cdef list ready                    # parking streams to resume, in order, from ready_at on
-    cdef Py_ssize_t ready_at
-    cdef list idle                     # runner greenlets waiting for work (at most SPARE_RUNNERS)
-    cdef set runners                   # every runner greenlet alive
-    cdef bint run_scheduled            # run_ready() is due in the hub's next round of callbacks
-    cdef readonly Py_ssize_t parked_count  # connections parked now
     cdef list unsent                   # streams holding a response's last bytes
     cdef double unsent_since           # monotonic time the oldest of them was held
     cdef bint flush_scheduled          # flush_unsent() is due in the hub's next round of callbacks
 
     cdef int enqueue(self, GeventStream stream, bint expired) except -1
     cdef int run_ready(self) except -1
-    cdef int serve(self, GeventStream stream, runner) except -1
-    cdef int park(self, GeventStream stream) except -1
-    cdef int finished(self, GeventStream stream) except -1
     cdef int flush_unsent(self) except -1

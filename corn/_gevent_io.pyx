@@ -12,7 +12,7 @@ socket, gets the plain Stream over its own cooperative methods):
 - Writes that do not go out whole finish through the socket's sendall, under its gevent timeout.
 - With a parking engine, a response's last bytes (send_last) are held, up to OUT_HOLD_LIMIT bytes,
   and sent with the other connections' at the end of the round of the hub's loop that served them
-  (at most FLUSH_AFTER seconds later): a client busy with several connections is woken once for
+  (at most corn._gevent_runners.FLUSH_AFTER seconds later): a client busy with several connections is woken once for
   several responses, not once for each, which under load costs the server more than the response.
   Anything else sent, read or waited for on the connection sends them first.
 
@@ -29,17 +29,12 @@ from libc.errno cimport EAGAIN, EINTR, ENOSYS, errno
 from libc.string cimport memcpy
 from cpython.bytearray cimport PyByteArray_FromStringAndSize, PyByteArray_Resize
 
-from corn._connection cimport PARKED, Connection
 from corn._stream cimport Engine, Stream
 from corn._syscalls cimport EEXIST, EWOULDBLOCK, MSG_NOSIGNAL, c_recv, c_send, monotonic_now, send_two
 
 import socket
-import sys
-from contextvars import Context
 
-from gevent import GreenletExit
 from gevent import getcurrent as gevent_getcurrent
-from gevent import get_hub
 from gevent._socket3 import socket as gevent_socket
 from gevent.socket import wait_write as gevent_wait_write
 from greenlet import greenlet as raw_greenlet
@@ -97,11 +92,9 @@ cdef enum:
     # call maps one, and the chunk is unmapped when the greenlet ends.
     FRAME_STACK_CHUNK = 16384
     KEPT_FRAME_STACK_CHUNKS = 256
-    SPARE_RUNNERS = 32        # runner greenlets kept waiting for work; more end when idle
     OUT_HOLD_LIMIT = 16384    # bytes of a connection's responses held for the flush, at most
 
 cdef double TIMER_SLACK = 0.002  # a read timer this close to its deadline times the read out
-cdef double FLUSH_AFTER = 0.001  # seconds a held response may wait for the others of its round
 
 
 # --- frame stacks ------------------------------------------------------------------------------
@@ -190,17 +183,21 @@ cdef class GeventStream(Stream):
     cdef int send(self, bytes data) except -1:
         """One send(2) when the socket takes it whole (the usual case), else the rest through the
         socket's sendall, which waits (and yields) as needed."""
-        cdef Py_ssize_t n
         if self.out is not None:
             self.flush_out()
-        n = c_send(self.fd, <const char*>data, len(data), MSG_NOSIGNAL)
-        if n == len(data):
+        return self.send_all(<const char*>data, len(data), data)
+
+    cdef int send_all(self, const char* p, Py_ssize_t size, object owner) except -1:
+        """`size` bytes at `p`, which `owner` (bytes or bytearray) holds: one send(2) when the
+        socket takes them whole, else the rest through the socket's sendall."""
+        cdef Py_ssize_t n = c_send(self.fd, p, size, MSG_NOSIGNAL)
+        if n == size:
             return 0
         if n < 0:
             if errno != EAGAIN and errno != EWOULDBLOCK and errno != EINTR:
                 PyErr_SetFromErrno(OSError)
             n = 0
-        self.sock.sendall(memoryview(data)[n:] if n else data)
+        self.sock.sendall(memoryview(owner)[n:] if n else owner)
         return 0
 
     cdef int send_parts(self, const char* head, Py_ssize_t size, bytes body) except -1:
@@ -256,20 +253,11 @@ cdef class GeventStream(Stream):
     cdef int flush_out(self) except -1:
         """Send the held bytes now, waiting (in this greenlet) for room as long as needed."""
         cdef bytearray out = self.out
-        cdef Py_ssize_t n
         self.out = None
         if self.out_watcher is not None:
             self.out_watcher.close()
             self.out_watcher = None
-        n = c_send(self.fd, PyByteArray_AS_STRING(out), len(out), MSG_NOSIGNAL)
-        if n == len(out):
-            return 0
-        if n < 0:
-            if errno != EAGAIN and errno != EWOULDBLOCK and errno != EINTR:
-                PyErr_SetFromErrno(OSError)
-            n = 0
-        self.sock.sendall(memoryview(out)[n:])
-        return 0
+        return self.send_all(PyByteArray_AS_STRING(out), len(out), out)
 
     cdef int push_out(self) except -1:
         """Send what the socket takes of the held bytes without waiting (in the hub); the rest
@@ -500,26 +488,14 @@ cdef class ReadPoller:
 # --- the engine --------------------------------------------------------------------------------
 
 cdef class GeventEngine(Engine):
-    """One per gevent worker: the Stream of each connection, the poller they share, and (with
-    `parks`) the runners: greenlets that serve connections in turn.
-
-    A parking engine gives a connection a greenlet only while it has bytes to serve. start()
-    queues an accepted connection; a runner resumes it (the request cycle, until it waits for a
-    request's first bytes: its first request, or the next one on a kept-alive connection), then
-    it is parked: in the poller's set, with its deadline on its timer, held by no greenlet. The
-    poller queues it again when it becomes readable, its timer when its deadline passes (the
-    cycle then answers as on a timeout). Runners take queued connections in order; a runner that
-    waits inside a request (a body, the app's own I/O) leaves the queue to the next runner. Each
-    connection runs in a contextvars.Context of its own, as if it had a greenlet of its own.
-
-    Without `parks`, handle() serves each connection in the greenlet that calls it, until it closes."""
+    """One per gevent worker: the Stream of each connection, the poller they share, and the flush
+    of the responses its streams hold. A worker's engine is the parking one,
+    corn._gevent_runners.RunnerEngine; this one serves each connection in the greenlet that calls
+    handle(), until it closes."""
 
     def __init__(self, bint parks=False):
         self.parks = parks
         self.unsent = []
-        self.ready = []
-        self.idle = []
-        self.runners = set()
 
     cdef Stream open(self, sock, double timeout):
         cdef GeventStream stream
@@ -536,33 +512,13 @@ cdef class GeventEngine(Engine):
         stream.engine = self
         return stream
 
-    def start(self, handler, sock, addr, done):
-        """Queue an accepted gevent socket for the runners (a parking engine); `done()` is called
-        once its connection has closed. run_soon() then starts the runners on the queue."""
-        cdef Connection conn = handler.open(sock, addr)
-        cdef GeventStream stream
-        if type(conn.stream) is not GeventStream:
-            handler.close(conn)
-            raise TypeError(f"the gevent engine serves gevent sockets, not {type(sock).__name__}")
-        stream = <GeventStream>conn.stream
-        stream.conn = conn
-        stream.handler = handler
-        stream.context = Context()
-        stream.done = done
-        self.ready.append(stream)
+    cdef int enqueue(self, GeventStream stream, bint expired) except -1:
+        """A parked stream is readable, or its deadline passed: the parking engine resumes it."""
+        return 0
 
-    def run_soon(self):
-        """Serve what is queued: at once in the hub, else in the hub's next round of callbacks."""
-        if self.hub is None:
-            self.hub = get_hub()
-        if gevent_getcurrent() is self.hub:
-            self.run_ready()
-        elif not self.run_scheduled:
-            self.run_scheduled = True
-            self.hub.loop.run_callback(self.run_ready_callback)
-
-    def run_ready_callback(self):
-        self.run_ready()
+    cdef int run_ready(self) except -1:
+        """In the hub, after enqueue(): the parking engine serves what is queued."""
+        return 0
 
     def flush_unsent_callback(self):
         self.flush_scheduled = False
@@ -581,122 +537,3 @@ cdef class GeventEngine(Engine):
                 stream.push_out()
         return 0
 
-    cdef int enqueue(self, GeventStream stream, bint expired) except -1:
-        if stream.parked:
-            stream.parked = False
-            self.parked_count -= 1
-        stream.expired = expired
-        self.ready.append(stream)
-        return 0
-
-    cdef int run_ready(self) except -1:
-        """In the hub: switch to runners until the queue is empty. A runner comes back here when
-        it has nothing left to take or when it waits inside a request; the next one goes on."""
-        cdef object runner
-        cdef object failure = None
-        self.run_scheduled = False
-        while self.ready_at < len(self.ready):
-            if self.idle:
-                runner = self.idle.pop()
-            else:
-                if self.hub is None:
-                    self.hub = get_hub()
-                runner = raw_greenlet(self.run_runner, self.hub)
-                self.runners.add(runner)
-            try:
-                runner.switch()
-            except BaseException as exc:
-                if failure is None:
-                    failure = exc
-        if failure is not None:
-            raise failure
-        return 0
-
-    def run_runner(self):
-        """The body of a runner greenlet: serve queued connections, then wait for more."""
-        cdef object me = gevent_getcurrent()
-        cdef GeventStream stream
-        try:
-            while True:
-                while self.ready_at < len(self.ready):
-                    stream = self.ready[self.ready_at]
-                    self.ready_at += 1
-                    if self.ready_at == len(self.ready):
-                        del self.ready[:]
-                        self.ready_at = 0
-                    self.serve(stream, me)
-                    if self.unsent and monotonic_now() - self.unsent_since >= FLUSH_AFTER:
-                        self.flush_unsent()
-                if len(self.idle) >= SPARE_RUNNERS:
-                    return
-                self.idle.append(me)
-                try:
-                    greenlet_switch(self.hub)
-                finally:
-                    if me in self.idle:  # woken by something other than run_ready
-                        self.idle.remove(me)
-        finally:
-            self.runners.discard(me)
-
-    cdef int serve(self, GeventStream stream, runner) except -1:
-        """Resume one connection in this runner, until it parks or closes."""
-        cdef object verdict
-        stream.greenlet = runner
-        try:
-            verdict = stream.context.run(stream.handler.resume, stream.conn, stream.expired)
-        except GreenletExit:
-            self.finished(stream)  # the worker's stop: the connection was closed on the way out
-            raise
-        except BaseException:
-            self.finished(stream)
-            self.hub.handle_error(runner, *sys.exc_info())
-            return 0
-        if verdict == PARKED:
-            self.park(stream)
-        else:
-            self.finished(stream)
-        return 0
-
-    cdef int park(self, GeventStream stream) except -1:
-        stream.parked = True
-        stream.greenlet = None
-        self.parked_count += 1
-        if not stream.polled:
-            self.poller.watch(stream)  # an edge-triggered add reports bytes that are already there
-            stream.polled = True
-        stream.arm_deadline(stream.conn.wait_until)
-        return 0
-
-    cdef int finished(self, GeventStream stream) except -1:
-        """The connection has closed: drop what it held (the stream and it refer to each other)."""
-        cdef object done = stream.done
-        stream.conn = None
-        stream.handler = None
-        stream.context = None
-        stream.done = None
-        if done is not None:
-            done()
-        return 0
-
-    def close_waiting(self):
-        """Close every connection that is queued or parked, and so in no request (a worker's
-        last step); the ones being served are the caller's to end."""
-        cdef GeventStream stream
-        cdef list waiting = [s for s in self.ready[self.ready_at:]]
-        del self.ready[:]
-        self.ready_at = 0
-        if self.poller is not None:
-            waiting += [s for s in self.poller.streams.values() if (<GeventStream>s).parked]
-        for stream in waiting:
-            if stream.parked:
-                stream.parked = False
-                self.parked_count -= 1
-            if stream.conn is not None:
-                try:
-                    stream.handler.close(stream.conn)
-                finally:
-                    self.finished(stream)
-
-    def busy_runners(self):
-        """The runners serving a connection now."""
-        return [runner for runner in self.runners if runner not in self.idle]

@@ -3,7 +3,7 @@
 What gevent's StreamServer and Pool do, with less work per connection: the accept loop calls the
 listener's C-level `_accept()` with the listener's family, type and protocol looked up once (not
 converted to enums per connection). A plain connection goes to the worker's parking
-GeventEngine (corn._gevent_io), whose runner greenlets serve it while it has bytes to serve and
+RunnerEngine (corn._gevent_runners), whose runner greenlets serve it while it has bytes to serve and
 park it, with no greenlet, while it waits for a request; each connection has a contextvars
 Context of its own. A TLS connection gets a plain greenlet of its own for its life (its handshake
 and its reads go through the TLS socket's own cooperative methods), without a `gevent.Greenlet`'s
@@ -38,7 +38,8 @@ PER_CONNECTION_ERRORS = frozenset((errno.ECONNABORTED, errno.EPROTO, errno.EPERM
 
 class Acceptor:
     """Accepts on one listening socket and serves each connection with `handler`: through
-    `engine` (GeventEngine(parks=True)), or, with `tls` (corn.tls.WorkerTLS), in a greenlet of its own."""
+    `engine` (corn._gevent_runners.RunnerEngine), or, with `tls` (corn.tls.WorkerTLS), in a
+    greenlet of its own."""
 
     def __init__(self, listener, handler, engine, tls, size, max_accept, log):
         self.listener = listener

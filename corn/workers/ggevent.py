@@ -1,8 +1,8 @@
 """The gevent worker: many connections per process, a greenlet for each one being served.
 
 Per listener an Acceptor (corn.workers.gaccept) that accepts connections, at most
-`worker_connections` at once, and hands each to the worker's parking GeventEngine
-(corn._gevent_io): a few runner greenlets run the compiled request cycle on the connections that
+`worker_connections` at once, and hands each to the worker's parking RunnerEngine
+(corn._gevent_runners): a few runner greenlets run the compiled request cycle on the connections that
 have bytes to serve, and a connection that waits for a request (a kept-alive client between two
 requests, a new one that has sent nothing yet) waits on the event loop with no greenlet. A TLS
 connection has a greenlet of its own. The main greenlet keeps the heartbeat at a bounded rate and
@@ -118,9 +118,9 @@ class GeventWorker(Worker):
         return stacks.format_greenlets(frame)
 
     def make_engine(self):
-        from corn._gevent_io import GeventEngine
+        from corn._gevent_runners import RunnerEngine
 
-        return GeventEngine(parks=True)
+        return RunnerEngine()
 
     def handle_quit(self, sig, frame):
         """QUIT or INT. Before the worker has booted (its app may take seconds to import) it
