@@ -29,6 +29,7 @@ cdef class GeventStream(Stream):
     cdef GeventEngine engine           # whose runners resume the connection
     cdef Connection conn               # the connection, while it is open
     cdef object handler                # its ConnectionHandler
+    cdef object resume                 # handler.resume, bound once for the connection's life
     cdef object context                # its contextvars.Context: each connection has its own
     cdef object done                   # called once the connection has closed
     cdef bint parked                   # waits for a request's first bytes, held by no greenlet

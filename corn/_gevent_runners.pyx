@@ -53,6 +53,7 @@ cdef class RunnerEngine(GeventEngine):
         stream = <GeventStream>conn.stream
         stream.conn = conn
         stream.handler = handler
+        stream.resume = handler.resume
         stream.context = Context()
         stream.done = done
         self.ready.append(stream)
@@ -132,7 +133,7 @@ cdef class RunnerEngine(GeventEngine):
         cdef object verdict
         stream.greenlet = runner
         try:
-            verdict = stream.context.run(stream.handler.resume, stream.conn, stream.expired)
+            verdict = stream.context.run(stream.resume, stream.conn, stream.expired)
         except GreenletExit:
             self.finished(stream)  # the worker's stop: the connection was closed on the way out
             raise
@@ -161,6 +162,7 @@ cdef class RunnerEngine(GeventEngine):
         cdef object done = stream.done
         stream.conn = None
         stream.handler = None
+        stream.resume = None
         stream.context = None
         stream.done = None
         if done is not None:
